@@ -221,7 +221,7 @@ end
 function Emu:stop()
   if not self.pipe then return end
   if self.pid then os.execute("kill " .. math.floor(self.pid) .. " 2>/dev/null") end
-  self.pipe:close()            -- closes its stdin too, then waits for it
+  pcall(self.pipe.close, self.pipe) -- closes its stdin too, then waits for it
   self.pipe = nil
   running[self] = nil
   helper.rmdir(self.dir)
