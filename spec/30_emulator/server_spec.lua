@@ -385,6 +385,54 @@ describe("emulator server host", function()
     e:stop() -- twice is harmless
   end)
 
+  describe("with the C core's libcurl client", function()
+    local core = require "ecs.core"
+
+    local function client()
+      return core.new { endpoint = emu.url, region = "cn-hangzhou",
+                        access_key_id = "testid", access_key_secret = "testsecret" }
+    end
+
+    it("keeps one connection alive across sequential requests", function()
+      local cl = client()
+      for i = 1, 10 do
+        local resp = assert(cl:send { method = "POST", url = emu.url .. "/seq" .. i, headers = {},
+                                      body = "Action=X" })
+        assert.are.equal(200, resp.status)
+        assert.are.equal("/seq" .. i, cjson.decode(resp.body).path)
+      end
+      assert.are.same({ requests = 10, connections = 1 }, cl:stats())
+      cl:close()
+    end)
+
+    it("answers a batch of 64 concurrent transfers", function()
+      local cl = client()
+      local reqs = {}
+      for i = 1, 64 do
+        reqs[i] = { method = "GET", url = emu.url .. "/b?delay=0.3&i=" .. i, headers = {}, body = "" }
+      end
+      local t0 = socket.gettime()
+      local out = cl:send_batch(reqs, { concurrency = 64 })
+      local elapsed = socket.gettime() - t0
+      assert.are.equal(64, #out)
+      for i = 1, 64 do
+        assert.are.equal(200, out[i].status, tostring(out[i]))
+        assert.are.equal("delay=0.3&i=" .. i, cjson.decode(out[i].body).query)
+      end
+      assert.is_true(elapsed < 4, "64 concurrent delayed transfers took " .. elapsed .. " s")
+      assert.is_true(cl:stats().connections <= 64)
+      cl:close()
+    end)
+
+    it("sees a dropped connection as a network error", function()
+      local cl = client()
+      local resp, err = cl:send { method = "GET", url = emu.url .. "/d?drop=1", headers = {}, body = "" }
+      assert.is_nil(resp)
+      assert.is_truthy(tostring(err.code):find("^Network%."), tostring(err))
+      cl:close()
+    end)
+  end)
+
   describe("with TLS", function()
     local tls, temu
 
@@ -413,6 +461,24 @@ describe("emulator server host", function()
       end
       s:close()
       assert.are.equal("number", type(temu:admin("GET", "/_emulator/state").requests))
+    end)
+
+    it("is verified by the C core's libcurl client with the test CA", function()
+      local core = require "ecs.core"
+      local cl = core.new { endpoint = temu.url, ca_file = tls.ca, access_key_id = "testid",
+                            access_key_secret = "testsecret" }
+      for i = 1, 3 do
+        local resp = assert(cl:send { method = "GET", url = temu.url .. "/curl" .. i, headers = {}, body = "" })
+        assert.are.equal(200, resp.status)
+        assert.are.equal("/curl" .. i, cjson.decode(resp.body).path)
+      end
+      assert.are.equal(1, cl:stats().connections)
+      cl:close()
+      local strict = core.new { endpoint = temu.url, access_key_id = "testid", access_key_secret = "testsecret" }
+      local resp, err = strict:send { method = "GET", url = temu.url .. "/x", headers = {}, body = "" }
+      strict:close()
+      assert.is_nil(resp)
+      assert.are.equal("Network.TLS", err.code)
     end)
 
     it("survives a plain-HTTP client on the TLS port and a verify failure", function()
