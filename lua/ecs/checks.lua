@@ -1,0 +1,135 @@
+--- Local checks of the limits the service documents (reference §1, §2, §9),
+-- so a request it would reject fails before it is sent, with a message that
+-- names the limit. Returns params (possibly rewritten) or nil, err.
+local errors = require "ecs.errors"
+
+local type, pairs, tostring = type, pairs, tostring
+
+local M = {}
+
+local function count(list)
+  if type(list) ~= "table" then return list == nil and 0 or 1 end
+  return #list
+end
+
+local function b64len(n) return math.floor((n + 2) / 3) * 4 end
+
+local MAX_INSTANCES = { InvokeCommand = 100, RunCommand = 100, StopInvocation = 50, SendFile = 50,
+                        DescribeCloudAssistantStatus = 100 }
+
+local LENGTHS = {
+  Name = { CreateCommand = 128, RunCommand = 128, SendFile = 255, ModifyCommand = 128 },
+  Description = 512, WorkingDir = 200, Username = 255, WindowsPasswordName = 255,
+  Launcher = 1024, ClientToken = 64, TargetDir = 255,
+}
+
+local REPEAT_MODES = { Once = true, Period = true, NextRebootOnly = true, EveryReboot = true, DryRun = true }
+
+local function fail(action, code, msg)
+  return nil, errors.invalid(code, msg, action)
+end
+
+local function limit_for(spec, action)
+  if type(spec) == "table" then return spec[action] end
+  return spec
+end
+
+--- check(action, params, opts) -> params | nil, err
+-- opts: { instance_zone =, log = function(event) }
+function M.check(action, params, opts)
+  opts = opts or {}
+  local max = MAX_INSTANCES[action]
+  if max then
+    local n = count(params.InstanceId)
+    if n > max then
+      return fail(action, "InstanceIds.ExceedLimit",
+        ("InstanceId: %d instances given, %s takes at most %d per call"):format(n, action, max))
+    end
+  end
+  for name, spec in pairs(LENGTHS) do
+    local v, lim = params[name], limit_for(spec, action)
+    if lim and type(v) == "string" and #v > lim then
+      return fail(action, "InvalidParameter." .. name,
+        ("%s: %d bytes, the service accepts at most %d"):format(name, #v, lim))
+    end
+  end
+  if params.ClientToken ~= nil and (type(params.ClientToken) ~= "string" or params.ClientToken:find("[^\32-\126]")) then
+    return fail(action, "InvalidClientToken.Malformed", "ClientToken: printable ASCII only, at most 64 characters")
+  end
+  local timeout = params.Timeout
+  if timeout ~= nil and (action == "InvokeCommand" or action == "RunCommand" or action == "CreateCommand") then
+    local t = tonumber(timeout)
+    if not t or t < 10 then
+      return fail(action, "InvalidParameter.Timeout",
+        ("Timeout: %s seconds, the service needs at least 10"):format(tostring(timeout)))
+    end
+  end
+  if action == "InvokeCommand" or action == "RunCommand" then
+    local p = params.Parameters
+    if type(p) == "table" then
+      local n = 0
+      for k, v in pairs(p) do
+        n = n + 1
+        if type(k) ~= "string" or k == "" or #k > 64 then
+          return fail(action, "ParameterKey.ExceedLimit", "Parameters: each name must be 1 to 64 characters")
+        end
+        if type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" then
+          return fail(action, "ParameterType.NotSupported",
+            ("Parameters.%s: values must be strings (got a %s)"):format(k, type(v)))
+        end
+      end
+      if n > 10 then
+        return fail(action, "ParameterCount.ExceedLimit",
+          ("Parameters: %d given, at most 10 per invocation"):format(n))
+      end
+    end
+    if params.RepeatMode ~= nil and not REPEAT_MODES[params.RepeatMode] then
+      return fail(action, "InvalidRepeatMode.NotFound",
+        ("RepeatMode: '%s' is not one of Once, Period, NextRebootOnly, EveryReboot, DryRun"):format(
+          tostring(params.RepeatMode)))
+    end
+    if params.InstanceId == nil and params.ResourceTag == nil then
+      return fail(action, "MissingParam.InstanceId", "InstanceId: give the target instances (or ResourceTag)")
+    end
+    if params.InstanceId ~= nil and params.ResourceTag ~= nil then
+      return fail(action, "InvalidResourceTag.ConflictWithInstanceIds",
+        "InstanceId and ResourceTag: give one or the other, not both")
+    end
+  end
+  if action == "RunCommand" or action == "CreateCommand" then
+    local c = params.CommandContent
+    if type(c) == "string" then
+      local encoded = (params.ContentEncoding or (action == "CreateCommand" and "Base64" or "PlainText")):lower()
+      local size = encoded == "base64" and #c or b64len(#c)
+      local lim = (action == "RunCommand" and not params.KeepCommand) and 24 * 1024 or 18 * 1024
+      if size > lim then
+        return fail(action, "CmdContent.ExceedLimit",
+          ("CommandContent: %d bytes once Base64-encoded, the limit is %d KB"):format(size, lim / 1024))
+      end
+    end
+  end
+  if action == "SendFile" and type(params.Content) == "string" then
+    local size = (params.ContentType == "Base64") and #params.Content or b64len(#params.Content)
+    if size > 32 * 1024 then
+      return fail(action, "InvalidParameter.Content",
+        ("Content: %d bytes once Base64-encoded, the limit is 32 KB"):format(size))
+    end
+  end
+  if (action == "InvokeCommand" or action == "RunCommand") and (params.Frequency ~= nil or params.Timed ~= nil) then
+    local ok, frequency = pcall(require, "ecs.frequency")
+    if ok and type(frequency) == "table" and frequency.check_request then
+      local out, warn = frequency.check_request(params, {
+        instance_zone = opts.instance_zone,
+        default_timeout = action == "RunCommand" and 60 or nil,
+      })
+      if not out then return fail(action, "InvalidParam.Frequency", "Frequency: " .. tostring(warn)) end
+      if type(warn) == "table" and opts.log then
+        for i = 1, #warn do opts.log { event = "warning", action = action, message = warn[i] } end
+      end
+      params = out
+    end
+  end
+  return params
+end
+
+return M

@@ -1,0 +1,322 @@
+--- The client: configuration, credentials, local checks, retries, logging,
+-- on top of a transport (the C core with libcurl, or cosockets in nginx).
+local core = require "ecs.core"
+local config = require "ecs.config"
+local endpoints = require "ecs.endpoints"
+local credentials = require "ecs.credentials"
+local checks = require "ecs.checks"
+local retry = require "ecs.retry"
+local errors = require "ecs.errors"
+
+local type, pairs, error, tostring, setmetatable = type, pairs, error, tostring, setmetatable
+local os_getenv = os.getenv
+
+local M = {}
+local Client = {}
+Client.__index = Client
+M.Client = Client
+
+local has_socket, socket = pcall(require, "socket")
+
+local function default_clock()
+  if has_socket then return socket.gettime end
+  return os.time
+end
+
+local function default_sleep()
+  if has_socket then return socket.sleep end
+  return function(s)
+    local t = os.clock() + s
+    while os.clock() < t do end -- no sleep primitive without luasocket
+  end
+end
+
+local function in_nginx()
+  local ngx = rawget(_G, "ngx")
+  return type(ngx) == "table" and type(ngx.get_phase) == "function"
+end
+
+--- ecs.new(cfg) -> client. Raises on a wrong type or an unknown option.
+function M.new(user_cfg)
+  local cfg = config.check(user_cfg)
+  cfg.region = cfg.region or os_getenv("ALIBABA_CLOUD_REGION_ID")
+  if cfg.region ~= nil and not endpoints.valid_region(cfg.region) then
+    error(("ecs.new: bad option 'region': '%s' is not a region ID"):format(cfg.region), 2)
+  end
+  local url, msg = endpoints.resolve(cfg)
+  if not url then error("ecs.new: " .. msg, 2) end
+  local self = setmetatable({
+    config = cfg,
+    url = url,
+    clock = cfg.clock or default_clock(),
+    sleep = cfg.sleep,
+    random = cfg.random or math.random,
+    logger = cfg.logger,
+    policy = cfg.retry == nil and retry.check_config {} or cfg.retry,
+    credentials = credentials.provider(cfg),
+    transports = {},
+  }, Client)
+  if not self.sleep then
+    self.sleep = default_sleep()
+  end
+  if cfg.tls.verify == false then
+    self:log { event = "warning", message = "TLS certificate verification is switched off for " .. url }
+  end
+  return self
+end
+
+function Client:log(event)
+  local logger = self.logger
+  if logger then
+    event.region = event.region or self.config.region
+    local ok, err = pcall(logger, event)
+    if not ok then io.stderr:write("ecs: logger failed: ", tostring(err), "\n") end
+  end
+end
+
+--- The transport for this call: cosockets inside nginx request phases, else curl.
+function Client:transport()
+  local kind = self.config.transport
+  if kind == "auto" then
+    kind = "curl"
+    if in_nginx() then kind = "ngx" end
+  end
+  local t = self.transports[kind]
+  if not t then
+    t = require("ecs.transport." .. kind).new(self.config, self.url, self)
+    self.transports[kind] = t
+    t.creds = nil
+  end
+  return t
+end
+
+-- Puts current credentials on the transport; nil, err when none can be had.
+function Client:apply_credentials(t)
+  local creds, err = self.credentials.get()
+  if not creds then return nil, err end
+  if t.creds ~= creds then
+    t:set_credentials(creds)
+    t.creds = creds
+  end
+  if self.time_offset and t.offset ~= self.time_offset then
+    t:set_time_offset(self.time_offset)
+    t.offset = self.time_offset
+  end
+  return true
+end
+
+local CALL_OPTS = { retry = true, timeout = true, connect_timeout = true, validate = true }
+
+local function check_args(action, params, opts, level)
+  if type(action) ~= "string" or not action:match("^%u%w*$") then
+    error(("ecs: bad action name %s: expected an API action such as 'InvokeCommand'"):format(tostring(action)), level)
+  end
+  if params ~= nil and type(params) ~= "table" then
+    error(("ecs: %s: bad params: expected a table, got %s"):format(action, type(params)), level)
+  end
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      error(("ecs: %s: bad options: expected a table, got %s"):format(action, type(opts)), level)
+    end
+    for k in pairs(opts) do
+      if not CALL_OPTS[k] then error(("ecs: %s: unknown call option '%s'"):format(action, tostring(k)), level) end
+    end
+  end
+end
+
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t or {}) do out[k] = v end
+  return out
+end
+
+-- params after local checks and the ClientToken, or nil, err
+function Client:prepare_params(action, params, opts)
+  params = copy(params)
+  if self.config.validate and not (opts and opts.validate == false) then
+    local out, err = checks.check(action, params, {
+      instance_zone = self.config.instance_zone,
+      log = function(ev) self:log(ev) end,
+    })
+    if not out then return nil, err end
+    params = out
+  end
+  if retry.TOKEN_ACTIONS[action] and params.ClientToken == nil then
+    params.ClientToken = retry.new_token()
+  end
+  return params
+end
+
+function Client:policy_for(opts)
+  local p = self.policy
+  if opts and opts.retry ~= nil then
+    p = opts.retry == false and false or retry.check_config(opts.retry)
+  end
+  return p
+end
+
+-- clock-skew correction from the response Date header
+function Client:correct_skew(err)
+  local date = type(err.headers) == "table" and err.headers.date
+  local server = date and core.parse_http_date(date)
+  if not server then return false end
+  local offset = server - self.clock()
+  self.time_offset = offset
+  self:log { event = "clock_skew", offset = offset }
+  return true
+end
+
+function Client:retry_env()
+  local env = self._env
+  if not env then
+    env = {
+      clock = self.clock,
+      sleep = function(s) return self.sleep(s) end,
+      random = self.random,
+      log = function(ev) self:log(ev) end,
+      skew = function(err) return self:correct_skew(err) end,
+    }
+    self._env = env
+  end
+  return env
+end
+
+local function transport_opts(opts)
+  if not opts or (opts.timeout == nil and opts.connect_timeout == nil) then return nil end
+  return { timeout = opts.timeout, connect_timeout = opts.connect_timeout }
+end
+
+--- client:call(action, params, opts) -> result | nil, err
+function Client:call(action, params, opts)
+  check_args(action, params, opts, 3)
+  local p, err = self:prepare_params(action, params, opts)
+  if not p then
+    self:log { event = "invalid", action = action, code = err.code, message = err.message }
+    return nil, err
+  end
+  local topts = transport_opts(opts)
+  local res
+  res, err = retry.run(self:policy_for(opts), self:retry_env(), function(attempt)
+    local t = self:transport()
+    local ok, cerr = self:apply_credentials(t)
+    if not ok then
+      cerr.retryable = false
+      return nil, cerr
+    end
+    local started = self.clock()
+    self:log { event = "request", action = action, attempt = attempt }
+    local r, e = t:call(action, p, topts)
+    self:log { event = "response", action = action, attempt = attempt, duration = self.clock() - started,
+               request_id = r and r.RequestId or e and e.request_id, code = e and e.code,
+               http_status = e and e.http_status or 200 }
+    return r, e
+  end)
+  return res, err
+end
+Client.request = Client.call
+
+--- client:call_batch(calls, opts) -> list of { result, err }, one per call,
+-- sent concurrently (opts.concurrency, default 8); retryable failures are
+-- sent again (signed afresh, same ClientToken) under the retry policy.
+function Client:call_batch(calls, opts)
+  if type(calls) ~= "table" then error("ecs: call_batch: expected a list of { action, params }", 2) end
+  opts = opts or {}
+  local out, pending, prepared = {}, {}, {}
+  for i = 1, #calls do
+    local c = calls[i]
+    if type(c) ~= "table" then error(("ecs: call_batch: call #%d is not a table"):format(i), 2) end
+    check_args(c[1], c[2], c[3], 3)
+    local p, err = self:prepare_params(c[1], c[2], c[3])
+    if p then
+      prepared[i] = { c[1], p }
+      pending[#pending + 1] = i
+    else
+      out[i] = { nil, err }
+    end
+  end
+  local policy = self:policy_for(opts)
+  local env = self:retry_env()
+  local attempt, start = 0, self.clock()
+  while #pending > 0 do
+    attempt = attempt + 1
+    local t = self:transport()
+    local ok, cerr = self:apply_credentials(t)
+    if not ok then
+      for _, i in ipairs(pending) do out[i] = { nil, cerr } end
+      break
+    end
+    local batch = {}
+    for j, i in ipairs(pending) do batch[j] = prepared[i] end
+    self:log { event = "batch", size = #batch, attempt = attempt }
+    local results = t:call_batch(batch, { concurrency = opts.concurrency or 8 })
+    local again, wait = {}, 0
+    for j, i in ipairs(pending) do
+      local r = results[j]
+      if r[1] ~= nil then
+        out[i] = r
+      else
+        local e = r[2]
+        if policy and attempt < policy.attempts and retry.is_retryable(e) then
+          again[#again + 1] = i
+          local d = retry.delay(policy, attempt, e, env.random)
+          if d > wait then wait = d end
+        else
+          if type(e) == "table" then e.attempts = attempt end
+          out[i] = r
+        end
+      end
+    end
+    if #again > 0 and self.clock() - start + wait > (policy and policy.max_time or 0) then
+      for _, i in ipairs(again) do
+        local r = results[1] and out[i]
+        if not r then out[i] = { nil, errors.new { code = "Retry.TimeExceeded", message = "retry time budget spent",
+                                                   attempts = attempt } } end
+      end
+      break
+    end
+    pending = again
+    if #pending > 0 then
+      self:log { event = "retry", attempt = attempt, delay = wait, count = #pending }
+      if wait > 0 then env.sleep(wait) end
+    end
+  end
+  return out
+end
+
+--- client:prepare(action, params) -> signed request table (for custom transports)
+function Client:prepare(action, params, opts)
+  check_args(action, params, nil, 3)
+  local p, err = self:prepare_params(action, params, opts)
+  if not p then return nil, err end
+  local t = self:transport()
+  local ok, cerr = self:apply_credentials(t)
+  if not ok then return nil, cerr end
+  return t:prepare(action, p)
+end
+
+function Client:stats()
+  local t = self.transports.curl
+  return t and t:stats() or { requests = 0, connections = 0 }
+end
+
+function Client:close()
+  for _, t in pairs(self.transports) do t:close() end
+  self.transports = {}
+end
+Client.__close = Client.close
+Client.__gc = nil
+
+function Client:__tostring()
+  return ("ecs.client(region=%s, endpoint=%s, signature=%s, credentials=%s)"):format(
+    tostring(self.config.region), self.url, self.config.signature_version, tostring(self.credentials.source))
+end
+
+-- one method per action of the core
+for _, a in ipairs(core.actions) do
+  local action = a.action
+  Client[a.method] = function(self, params, opts)
+    return self:call(action, params, opts)
+  end
+end
+
+return M
