@@ -23,17 +23,20 @@ local function default_clock()
   return os.time
 end
 
+local function in_nginx()
+  local ngx = rawget(_G, "ngx")
+  return type(ngx) == "table" and type(ngx.get_phase) == "function"
+end
+
 local function default_sleep()
+  if in_nginx() then
+    return function(s) return rawget(_G, "ngx").sleep(s) end
+  end
   if has_socket then return socket.sleep end
   return function(s)
     local t = os.clock() + s
     while os.clock() < t do end -- no sleep primitive without luasocket
   end
-end
-
-local function in_nginx()
-  local ngx = rawget(_G, "ngx")
-  return type(ngx) == "table" and type(ngx.get_phase) == "function"
 end
 
 --- ecs.new(cfg) -> client. Raises on a wrong type or an unknown option.
@@ -316,6 +319,17 @@ for _, a in ipairs(core.actions) do
   local action = a.action
   Client[a.method] = function(self, params, opts)
     return self:call(action, params, opts)
+  end
+end
+
+-- Capabilities built on the client (fleet operations, ...) live in their own
+-- modules, each with install(Client); a module not present yet is skipped.
+for _, name in ipairs { "ecs.fleet" } do
+  local ok, mod = pcall(require, name)
+  if ok then
+    mod.install(Client)
+  elseif not tostring(mod):find("module '" .. name .. "' not found", 1, true) then
+    error(mod, 0)
   end
 end
 
