@@ -1,0 +1,123 @@
+-- The per-instance lifecycle of an invocation on the simulated clock:
+--   Pending (delivery) -> Running (script: sleeps + base run time) ->
+--   Success | Failed | Timeout; StopInvocation gives Cancelled (not started)
+--   or Terminated (running); an instance that stops or loses its agent
+--   gives Aborted (not started) or Failed (running). Periodic tasks stay
+--   Scheduled until stopped. Views are computed from times, never stored.
+local script = require "ecs.emulator.script"
+
+local M = {}
+
+M.TERMINAL = { Success = true, Failed = true, Invalid = true, Aborted = true, Error = true,
+  Timeout = true, Cancelled = true, Terminated = true }
+
+M.KILLED_EXIT_CODE = 137
+
+local function view_fields(status, extra)
+  extra = extra or {}
+  extra.status = status
+  return extra
+end
+
+-- rec: { created, start, run = script result, timeout, periodic, fixed,
+--        stop_at, abort = { at, code, info }, fail = { code, info } }
+-- timing: { run = base run seconds }
+-- Returns { status, error_code, error_info, exit_code, output, start_time,
+--           finish_time, stop_time, repeats }.
+function M.view(rec, now, timing)
+  if rec.fixed then
+    return view_fields(rec.fixed.status, { error_code = rec.fixed.code, error_info = rec.fixed.info,
+      output = "", finish_time = rec.created, repeats = 0 })
+  end
+  local stop, abort = rec.stop_at, rec.abort
+  if rec.periodic then
+    if stop and stop <= now then
+      return view_fields("Cancelled", { output = "", stop_time = stop, finish_time = stop, repeats = 0 })
+    end
+    return view_fields("Scheduled", { output = "", repeats = 0 })
+  end
+  local start = rec.start
+  local dur = (timing.run or 1) + rec.run.duration
+  local timed_out = dur > rec.timeout
+  local fin = start + (timed_out and rec.timeout or dur)
+  local cut, by_stop
+  if stop and (not abort or stop <= abort.at) then cut, by_stop = stop, true
+  elseif abort then cut, by_stop = abort.at, false end
+  if cut and cut <= now and cut < start then
+    if by_stop then
+      return view_fields("Cancelled", { output = "", stop_time = cut, finish_time = cut, repeats = 0 })
+    end
+    return view_fields("Aborted", { error_code = abort.code, error_info = abort.info, output = "",
+      finish_time = cut, repeats = 0 })
+  end
+  if now < start then
+    return view_fields("Pending", { output = "", repeats = 0 })
+  end
+  if cut and cut < fin and cut <= now then
+    local out = script.output(rec.run, cut - start)
+    if by_stop then
+      return view_fields("Terminated", { output = out, exit_code = M.KILLED_EXIT_CODE, start_time = start,
+        stop_time = cut, finish_time = cut, repeats = 1 })
+    end
+    return view_fields("Failed", { error_code = abort.code, error_info = abort.info, output = out,
+      start_time = start, finish_time = cut, repeats = 1 })
+  end
+  if now < fin then
+    return view_fields("Running", { output = script.output(rec.run, now - start), start_time = start,
+      repeats = 1 })
+  end
+  if timed_out then
+    return view_fields("Timeout", { error_code = "ExecutionTimeout",
+      error_info = "the command execution has timed out.", output = script.output(rec.run, rec.timeout),
+      exit_code = M.KILLED_EXIT_CODE, start_time = start, finish_time = fin, repeats = 1 })
+  end
+  local out = script.output(rec.run)
+  if rec.fail then
+    return view_fields("Failed", { error_code = rec.fail.code, error_info = rec.fail.info, output = out,
+      exit_code = rec.run.exit_code, start_time = start, finish_time = fin, repeats = 1 })
+  end
+  if rec.run.exit_code ~= 0 then
+    return view_fields("Failed", { error_code = "ExitCodeNonzero",
+      error_info = "the command execution exit code is not zero.", output = out,
+      exit_code = rec.run.exit_code, start_time = start, finish_time = fin, repeats = 1 })
+  end
+  return view_fields("Success", { output = out, exit_code = 0, start_time = start, finish_time = fin, repeats = 1 })
+end
+
+local FAILED_LIKE = { Failed = true, Invalid = true, Aborted = true, Error = true, Timeout = true }
+local STOPPED = { Cancelled = true, Terminated = true }
+
+-- Task-level InvocationStatus and the legacy InvokeStatus from the
+-- per-instance statuses.
+function M.aggregate(statuses)
+  local has = {}
+  local n, success, failed, stopped = 0, 0, 0, 0
+  for _, s in ipairs(statuses) do
+    n = n + 1
+    has[s] = true
+    if s == "Success" then success = success + 1
+    elseif FAILED_LIKE[s] then failed = failed + 1
+    elseif STOPPED[s] then stopped = stopped + 1 end
+  end
+  for _, s in ipairs({ "Pending", "Scheduled", "Running", "Stopping" }) do
+    if has[s] then
+      return s, (s == "Stopping") and "Stopping" or "Running"
+    end
+  end
+  if n == 0 then return "Pending", "Running" end
+  if stopped == n then return "Stopped", "Stopped" end
+  if success > 0 and failed == 0 then return "Success", "Finished" end
+  if success == 0 then return "Failed", "Failed" end
+  return "PartialFailed", "PartialFailed"
+end
+
+-- Legacy per-record status (InstanceInvokeStatus / InvokeRecordStatus).
+function M.record_status(s)
+  if s == "Success" then return "Finished" end
+  if FAILED_LIKE[s] then return "Failed" end
+  if STOPPED[s] then return "Stopped" end
+  if s == "Stopping" then return "Stopping" end
+  return "Running"
+end
+
+return M
