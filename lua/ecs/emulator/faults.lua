@@ -1,6 +1,7 @@
 -- Fault injection: rules that throttle, fail, delay or drop requests, in a
 -- deterministic ("the first N requests") or seeded random form.
 local ids = require "ecs.emulator.ids"
+local json = require "ecs.emulator.json"
 
 local type, ipairs, pairs, error, tostring = type, ipairs, pairs, error, tostring
 local floor = math.floor
@@ -31,10 +32,12 @@ local function count(i, rule, name)
 end
 
 -- Validate and copy one rule; raises naming the problem.
-local function normalize(i, rule)
-  if type(rule) ~= "table" then bad(i, "must be a table, got " .. type(rule)) end
-  for k in pairs(rule) do
+local function normalize(i, src)
+  if type(src) ~= "table" then bad(i, "must be a table, got " .. type(src)) end
+  local rule = {}
+  for k, v in pairs(src) do
     if not FIELDS[k] then bad(i, "unknown field '" .. tostring(k) .. "'") end
+    if v ~= json.null then rule[k] = v end
   end
   if not M.KINDS[rule.kind] then
     bad(i, "'kind' must be one of throttle, error500, error503, delay, drop_before, drop_after (got "
@@ -81,8 +84,10 @@ function M.new(rules, seed)
 end
 
 function M.validate(rules)
-  if type(rules) ~= "table" then
-    error("ecs.emulator: faults must be a list of rules, got " .. type(rules), 0)
+  if type(rules) == "table" and rules[1] == nil and type(rules.rules) == "table" then rules = rules.rules end
+  if type(rules) ~= "table" or (next(rules) ~= nil and rules[1] == nil) then
+    error("ecs.emulator: faults must be a list of rules, got " .. (type(rules) == "table" and "an object"
+      or type(rules)), 0)
   end
   local out = {}
   for i, r in ipairs(rules) do out[i] = normalize(i, r) end

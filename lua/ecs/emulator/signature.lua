@@ -78,9 +78,17 @@ local function mask(s, secret)
   return s
 end
 
-local function common_checks(st, action, version)
+local function check_version(version)
   if version ~= M.API_VERSION then
     return fail("InvalidVersion", "Specified parameter Version is not valid (this service speaks %s).", M.API_VERSION)
+  end
+  return true
+end
+
+-- After authentication: the nonce is spent, then the action must exist.
+local function finish(st, nonce, action)
+  if not st.nonces:use(nonce, st.clock:wall()) then
+    return fail("SignatureNonceUsed", "Specified signature nonce was used already.")
   end
   if not st.actions[action] then
     return fail("InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
@@ -103,7 +111,7 @@ local function verify_v2(st, req, params)
         "The input parameter \"%s\" that is mandatory for processing this request is not supplied.", name)
     end
   end
-  local ok, err = common_checks(st, params.Action, params.Version)
+  local ok, err = check_version(params.Version)
   if not ok then return nil, err end
   if params.SignatureMethod ~= "HMAC-SHA1" then
     return fail("InvalidSignatureMethod", "Specified signature method is not supported (use HMAC-SHA1).")
@@ -132,9 +140,8 @@ local function verify_v2(st, req, params)
   end
   ok, err = check_token(token, params.SecurityToken)
   if not ok then return nil, err end
-  if not st.nonces:use(params.SignatureNonce, st.clock:wall()) then
-    return fail("SignatureNonceUsed", "Specified signature nonce was used already.")
-  end
+  ok, err = finish(st, params.SignatureNonce, params.Action)
+  if not ok then return nil, err end
   return { version = "v2", action = params.Action, access_key_id = params.AccessKeyId,
     format = params.Format }
 end
@@ -167,7 +174,7 @@ local function verify_v3(st, req, query, headers, auth_header)
         .. "request is not supplied.", name)
     end
   end
-  local ok, err = common_checks(st, headers["x-acs-action"], headers["x-acs-version"])
+  local ok, err = check_version(headers["x-acs-version"])
   if not ok then return nil, err end
   ok, err = check_time(st, headers["x-acs-date"])
   if not ok then return nil, err end
@@ -209,9 +216,8 @@ local function verify_v3(st, req, query, headers, auth_header)
   end
   ok, err = check_token(token, headers["x-acs-security-token"])
   if not ok then return nil, err end
-  if not st.nonces:use(headers["x-acs-signature-nonce"], st.clock:wall()) then
-    return fail("SignatureNonceUsed", "Specified signature nonce was used already.")
-  end
+  ok, err = finish(st, headers["x-acs-signature-nonce"], headers["x-acs-action"])
+  if not ok then return nil, err end
   return { version = "v3", action = headers["x-acs-action"], access_key_id = auth.Credential }
 end
 
