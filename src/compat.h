@@ -6,11 +6,17 @@
 #include <lua.h>
 #include <lauxlib.h>
 
+#if defined(__GNUC__)
+#define ECS_UNUSED __attribute__((unused))
+#else
+#define ECS_UNUSED
+#endif
+
 #if LUA_VERSION_NUM < 502
 #define ecs_rawlen(L, i) lua_objlen((L), (i))
 #define ecs_absindex(L, i) (((i) > 0 || (i) <= LUA_REGISTRYINDEX) ? (i) : lua_gettop(L) + (i) + 1)
 
-static void ecs_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+ECS_UNUSED static void ecs_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   luaL_checkstack(L, nup + 1, "too many upvalues");
   for (; l->name != NULL; l++) {
     int i;
@@ -21,7 +27,7 @@ static void ecs_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
   lua_pop(L, nup);
 }
 
-static void *ecs_testudata(lua_State *L, int i, const char *tname) {
+ECS_UNUSED static void *ecs_testudata(lua_State *L, int i, const char *tname) {
   void *p = lua_touserdata(L, i);
   if (p != NULL && lua_getmetatable(L, i)) {
     luaL_getmetatable(L, tname);
@@ -32,7 +38,7 @@ static void *ecs_testudata(lua_State *L, int i, const char *tname) {
   return NULL;
 }
 
-static void ecs_setmetatable(lua_State *L, const char *tname) {
+ECS_UNUSED static void ecs_setmetatable(lua_State *L, const char *tname) {
   luaL_getmetatable(L, tname);
   lua_setmetatable(L, -2);
 }
