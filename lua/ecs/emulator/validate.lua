@@ -15,7 +15,7 @@ function M.list(p, name)
   local pat = "^" .. name:gsub("%p", "%%%0") .. "%.(%d+)$"
   for k, v in pairs(p) do
     local n = k:match(pat)
-    if n then found[#found + 1] = { tonumber(n), v } end
+    if n and v ~= "" then found[#found + 1] = { tonumber(n), v } end
   end
   sort(found, function(a, b) return a[1] < b[1] end)
   local out, seen = {}, {}
