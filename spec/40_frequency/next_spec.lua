@@ -198,8 +198,10 @@ describe("frequency.next across daylight-saving changes", function()
   end)
 
   it("at() in a gap runs at the jump, in an overlap at the first occurrence", function()
-    assert.same({ "2026-03-08 10:00:00" }, fires("at(2026-03-08 02:30:00 America/Los_Angeles)", "2026-01-01 00:00:00", 1))
-    assert.same({ "2026-11-01 08:30:00" }, fires("at(2026-11-01 01:30:00 America/Los_Angeles)", "2026-01-01 00:00:00", 1))
+    assert.same({ "2026-03-08 10:00:00" },
+      fires("at(2026-03-08 02:30:00 America/Los_Angeles)", "2026-01-01 00:00:00", 1))
+    assert.same({ "2026-11-01 08:30:00" },
+      fires("at(2026-11-01 01:30:00 America/Los_Angeles)", "2026-01-01 00:00:00", 1))
     assert.same({ "2026-10-25 00:30:00" }, fires("at(2026-10-25 02:30:00 Europe/Berlin)", "2026-01-01 00:00:00", 1))
   end)
 end)
