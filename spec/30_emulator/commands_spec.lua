@@ -139,7 +139,8 @@ describe("emulator commands", function()
     local b = H.ok(svc, clock, "DescribeCommands", { RegionId = "cn-hangzhou", Name = "job-*" })
     assert.are.equal(12, b.TotalCount)
     assert.are.equal(10, #b.Commands.Command)
-    local b2 = H.ok(svc, clock, "DescribeCommands", { RegionId = "cn-hangzhou", Name = "job-*", NextToken = b.NextToken })
+    local b2 = H.ok(svc, clock, "DescribeCommands", { RegionId = "cn-hangzhou", Name = "job-*",
+      NextToken = b.NextToken })
     assert.are.equal(2, #b2.Commands.Command)
     assert.are.equal("", b2.NextToken)
     b = H.ok(svc, clock, "DescribeCommands", { RegionId = "cn-hangzhou", Type = "RunBatScript" })
@@ -154,7 +155,8 @@ describe("emulator commands", function()
     local svc, clock = H.new()
     local id = H.plain_command(svc, clock, "echo")
     for _ = 1, 2 do
-      H.ok(svc, clock, "InvokeCommand", { RegionId = "cn-hangzhou", CommandId = id, ["InstanceId.1"] = "i-bp1emuweb01" })
+      H.ok(svc, clock, "InvokeCommand", { RegionId = "cn-hangzhou", CommandId = id,
+        ["InstanceId.1"] = "i-bp1emuweb01" })
     end
     assert.are.equal(2, describe_one(svc, clock, id).InvokeTimes)
   end)

@@ -177,7 +177,8 @@ describe("emulator fleet", function()
       assert.are.equal("windows", b.Instances.Instance[1].OSType)
       assert.are.equal("Running", b.Instances.Instance[1].Status)
       assert.are.equal("gs", b.Instances.Instance[1].Tags.Tag[1].TagValue)
-      local s = H.ok(svc, clock, "DescribeCloudAssistantStatus", { RegionId = "eu-central-1", ["InstanceId.1"] = "i-b" })
+      local s = H.ok(svc, clock, "DescribeCloudAssistantStatus", { RegionId = "eu-central-1",
+        ["InstanceId.1"] = "i-b" })
       assert.are.equal("false", s.InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus[1].CloudAssistantStatus)
     end)
 

@@ -34,7 +34,8 @@ describe("emulator invocation validation", function()
     { "a starting instance", { ["InstanceId.2"] = "i-bp1emubatch02" }, "InvalidInstance.NotMatch", 400 },
     { "an agent offline", { ["InstanceId.2"] = "i-bp1emuwin02" }, "InvalidInstance.NotMatch", 400 },
     { "no agent installed", { ["InstanceId.2"] = "i-bp1emubare01" }, "InvalidInstance.NotMatch", 400 },
-    { "a Windows instance for a shell script", { ["InstanceId.2"] = "i-bp1emuwin01" }, "InvalidInstance.NotMatch", 400 },
+    { "a Windows instance for a shell script", { ["InstanceId.2"] = "i-bp1emuwin01" },
+      "InvalidInstance.NotMatch", 400 },
     { "an unknown command", { CommandId = "c-nope" }, "InvalidCmdId.NotFound", 404 },
     { "a missing CommandId", { CommandId = "" }, "MissingParameter.CommandId", 400 },
     { "an unknown RepeatMode", { RepeatMode = "Twice" }, "InvalidRepeatMode.NotFound", 404 },
@@ -275,7 +276,8 @@ describe("emulator invocation validation", function()
       assert.are.equal("InvalidParameter.Content", (H.err(svc, clock, "SendFile", with("Content",
         string.rep("x", 25000)))))
       assert.are.equal("InvalidParameter.FileMode", (H.err(svc, clock, "SendFile", with("FileMode", "rwx"))))
-      assert.are.equal("InvalidInstance.NotMatch", (H.err(svc, clock, "SendFile", with("InstanceId.1", "i-bp1emudb02"))))
+      assert.are.equal("InvalidInstance.NotMatch", (H.err(svc, clock, "SendFile", with("InstanceId.1",
+        "i-bp1emudb02"))))
       local many = with("Name", "b")
       for i = 1, 51 do many["InstanceId." .. i] = "i-bp1emuweb01" .. i end
       assert.are.equal("InstanceIds.ExceedLimit", (H.err(svc, clock, "SendFile", many)))
@@ -291,7 +293,8 @@ describe("emulator invocation validation", function()
       local third = H.ok(svc, clock, "SendFile", p).InvokeId
       clock.t = clock.t + 5
       local function status_of(id)
-        local inv = H.ok(svc, clock, "DescribeSendFileResults", { RegionId = R, InvokeId = id }).Invocations.Invocation[1]
+        local inv = H.ok(svc, clock, "DescribeSendFileResults", { RegionId = R,
+          InvokeId = id }).Invocations.Invocation[1]
         return inv.InvokeInstances.InvokeInstance[1], inv
       end
       local one, inv = status_of(first)

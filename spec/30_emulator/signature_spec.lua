@@ -37,7 +37,8 @@ describe("emulator signatures", function()
   describe("published V2 vector (reference 3.7 A)", function()
     it("accepts the signature: the request reaches the action check", function()
       local svc = vector_service()
-      local resp = svc:handle { method = "GET", path = "/", query = V2_QUERY, headers = { host = "ecs.cn-beijing.aliyuncs.com" } }
+      local resp = svc:handle { method = "GET", path = "/", query = V2_QUERY,
+        headers = { host = "ecs.cn-beijing.aliyuncs.com" } }
       local body = H.decode(resp)
       -- DescribeDedicatedHosts is not modelled: the answer after a valid signature
       assert.are.equal(404, resp.status)

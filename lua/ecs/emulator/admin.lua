@@ -141,9 +141,10 @@ function M.handle(svc, req)
     local id = route:sub(11)
     local doc, err = body_json(req)
     if not doc then return fail(svc, 400, err) end
+    if not svc.st.fleet:get(id) then return fail(svc, 404, "no instance " .. id) end
     return guarded(svc, function()
       local inst, uerr = svc:set_instance(id, doc)
-      if not inst then return fail(svc, 404, uerr) end
+      if not inst then return fail(svc, 400, uerr) end
       return reply(svc, 200, { ok = true, InstanceId = inst.InstanceId, Status = inst.Status,
         AgentOnline = inst.AgentOnline })
     end)

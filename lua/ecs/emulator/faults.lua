@@ -109,9 +109,10 @@ function Faults:clear()
 end
 
 -- Decide the fault for one authenticated request of `action`.
--- Returns the firing rule or nil. Every matching rule counts the request.
+-- Returns the firing rule or nil. Rules are tried in order; each counts the
+-- matching requests that reach it, and the first rule that fires wins (the
+-- rules after it do not see that request).
 function Faults:pick(action)
-  local chosen
   for _, r in ipairs(self.rules) do
     if r.actions == nil or r.actions[action] then
       r.seen = r.seen + 1
@@ -126,13 +127,13 @@ function Faults:pick(action)
         fires = true
       end
       if fires and r.limit ~= nil and r.fired >= r.limit then fires = false end
-      if fires and not chosen then
+      if fires then
         r.fired = r.fired + 1
-        chosen = r
+        return r
       end
     end
   end
-  return chosen
+  return nil
 end
 
 -- Rules as plain data, with their counters (for the admin endpoint).
