@@ -6,9 +6,11 @@ local endpoints = require "ecs.endpoints"
 local credentials = require "ecs.credentials"
 local checks = require "ecs.checks"
 local retry = require "ecs.retry"
-local errors = require "ecs.errors"
+local diagnose = require "ecs.diagnose"
+local common = require "ecs.credentials.common"
 
-local type, pairs, error, tostring, setmetatable = type, pairs, error, tostring, setmetatable
+local type, pairs, ipairs, error, tostring = type, pairs, ipairs, error, tostring
+local setmetatable, pcall = setmetatable, pcall
 local os_getenv = os.getenv
 
 local M = {}
@@ -22,6 +24,8 @@ local function default_clock()
   if has_socket then return socket.gettime end
   return os.time
 end
+-- the clock the C core signs with (real time, before any skew offset)
+local wall_clock = default_clock()
 
 local function in_nginx()
   local ngx = rawget(_G, "ngx")
@@ -56,14 +60,20 @@ function M.new(user_cfg)
     random = cfg.random or math.random,
     logger = cfg.logger,
     policy = cfg.retry == nil and retry.check_config {} or cfg.retry,
-    credentials = credentials.provider(cfg),
     transports = {},
   }, Client)
   if not self.sleep then
     self.sleep = default_sleep()
   end
+  self.credentials = credentials.provider(cfg, {
+    clock = function() return self.clock() end,
+    sleep = function(s) return self.sleep(s) end,
+    log = function(ev) self:log(ev) end,
+  })
   if cfg.tls.verify == false then
-    self:log { event = "warning", message = "TLS certificate verification is switched off for " .. url }
+    local note = "TLS certificate verification is switched off for " .. url
+    self:log { event = "warning", message = note }
+    if not self.logger then io.stderr:write("ecs: warning: ", note, "\n") end
   end
   return self
 end
@@ -72,6 +82,7 @@ function Client:log(event)
   local logger = self.logger
   if logger then
     event.region = event.region or self.config.region
+    if type(event.message) == "string" then event.message = self:scrub(event.message) end
     local ok, err = pcall(logger, event)
     if not ok then io.stderr:write("ecs: logger failed: ", tostring(err), "\n") end
   end
@@ -93,10 +104,35 @@ function Client:transport()
   return t
 end
 
+-- Secrets the client knows of (for scrubbing messages).
+function Client:secrets()
+  local c = self.last_creds
+  local out = { self.config.access_key_secret, self.config.security_token }
+  if type(c) == "table" then
+    out[#out + 1] = c.access_key_secret
+    out[#out + 1] = c.security_token
+  end
+  return out
+end
+
+--- Text with every known secret (raw or percent-encoded) replaced by ****.
+function Client:scrub(text)
+  return common.scrub(text, self:secrets())
+end
+
+-- Removes secrets the service may have echoed from an error's message.
+function Client:scrub_error(err)
+  if type(err) == "table" and type(err.message) == "string" then
+    err.message = self:scrub(err.message)
+  end
+  return err
+end
+
 -- Puts current credentials on the transport; nil, err when none can be had.
 function Client:apply_credentials(t)
   local creds, err = self.credentials.get()
   if not creds then return nil, err end
+  self.last_creds = creds
   if t.creds ~= creds then
     t:set_credentials(creds)
     t.creds = creds
@@ -158,30 +194,45 @@ function Client:policy_for(opts)
   return p
 end
 
--- clock-skew correction from the response Date header
+-- clock-skew correction from the response Date header: the offset between
+-- the server's clock and the one requests are signed with, kept on the client.
 function Client:correct_skew(err)
   local date = type(err.headers) == "table" and err.headers.date
   local server = date and core.parse_http_date(date)
   if not server then return false end
-  local offset = server - self.clock()
+  local offset = math.floor(server - wall_clock() + 0.5)
+  if offset == (self.time_offset or 0) then return false end
   self.time_offset = offset
-  self:log { event = "clock_skew", offset = offset }
+  self:log { event = "clock_skew", offset = offset, action = err.action }
   return true
 end
 
-function Client:retry_env()
-  local env = self._env
-  if not env then
-    env = {
-      clock = self.clock,
-      sleep = function(s) return self.sleep(s) end,
-      random = self.random,
-      log = function(ev) self:log(ev) end,
-      skew = function(err) return self:correct_skew(err) end,
-    }
-    self._env = env
+function Client:retry_env(action)
+  return {
+    action = action,
+    clock = self.clock,
+    sleep = function(s) return self.sleep(s) end,
+    random = self.random,
+    log = function(ev) self:log(ev) end,
+    skew = function(err) return self:correct_skew(err) end,
+  }
+end
+
+-- On SignatureDoesNotMatch, says whether the secret is wrong or the request
+-- was canonicalized differently (err.diagnosis, and a note in the message).
+function Client:diagnose(err, action, params)
+  if type(err) ~= "table" or err.code ~= "SignatureDoesNotMatch" then return err end
+  local t = self:transport()
+  local d = diagnose.diagnose(err, function(o)
+    local ok, req = pcall(t.prepare, t, action, params, o)
+    return ok and req or nil
+  end, self:secrets(), self.config.signature_version)
+  if d then
+    err.diagnosis = d
+    err.message = tostring(err.message) .. " [diagnosis: " .. d.text .. "]"
+    self:log { event = "diagnosis", action = action, kind = d.kind, offset = d.offset }
   end
-  return env
+  return err
 end
 
 local function transport_opts(opts)
@@ -199,7 +250,7 @@ function Client:call(action, params, opts)
   end
   local topts = transport_opts(opts)
   local res
-  res, err = retry.run(self:policy_for(opts), self:retry_env(), function(attempt)
+  res, err = retry.run(self:policy_for(opts), self:retry_env(action), function(attempt)
     local t = self:transport()
     local ok, cerr = self:apply_credentials(t)
     if not ok then
@@ -209,9 +260,11 @@ function Client:call(action, params, opts)
     local started = self.clock()
     self:log { event = "request", action = action, attempt = attempt }
     local r, e = t:call(action, p, topts)
+    self:scrub_error(e)
     self:log { event = "response", action = action, attempt = attempt, duration = self.clock() - started,
                request_id = r and r.RequestId or e and e.request_id, code = e and e.code,
-               http_status = e and e.http_status or 200 }
+               http_status = e and e.http_status or (r and 200) or nil }
+    if e and e.code == "SignatureDoesNotMatch" then self:diagnose(e, action, p) end
     return r, e
   end)
   return res, err
@@ -240,6 +293,8 @@ function Client:call_batch(calls, opts)
   local policy = self:policy_for(opts)
   local env = self:retry_env()
   local attempt, start = 0, self.clock()
+  local history = {}
+  local skewed = false
   while #pending > 0 do
     attempt = attempt + 1
     local t = self:transport()
@@ -252,29 +307,36 @@ function Client:call_batch(calls, opts)
     for j, i in ipairs(pending) do batch[j] = prepared[i] end
     self:log { event = "batch", size = #batch, attempt = attempt }
     local results = t:call_batch(batch, { concurrency = opts.concurrency or 8 })
-    local again, wait = {}, 0
+    local again, wait, last = {}, 0, {}
     for j, i in ipairs(pending) do
       local r = results[j]
+      local action = prepared[i][1]
       if r[1] ~= nil then
         out[i] = r
       else
-        local e = r[2]
-        if policy and attempt < policy.attempts and retry.is_retryable(e) then
+        local e = self:scrub_error(r[2])
+        local h = history[i] or {}
+        history[i] = h
+        h[#h + 1] = { attempt = #h + 1, code = tostring(type(e) == "table" and e.code or e),
+                      http_status = type(e) == "table" and e.http_status or nil,
+                      request_id = type(e) == "table" and e.request_id or nil }
+        if type(e) == "table" and e.code == "InvalidTimeStamp.Expired" and not skewed and self:correct_skew(e) then
+          skewed = true
+          again[#again + 1] = i
+        elseif policy and attempt < policy.attempts and retry.is_retryable(e, action) then
           again[#again + 1] = i
           local d = retry.delay(policy, attempt, e, env.random)
           if d > wait then wait = d end
         else
-          if type(e) == "table" then e.attempts = attempt end
-          out[i] = r
+          if type(e) == "table" and e.code == "SignatureDoesNotMatch" then self:diagnose(e, action, prepared[i][2]) end
+          out[i] = { nil, retry.finish(e, h, (policy and retry.is_retryable(e, action)) and "attempts"
+                                               or "not_retryable") }
         end
+        last[i] = e
       end
     end
-    if #again > 0 and self.clock() - start + wait > (policy and policy.max_time or 0) then
-      for _, i in ipairs(again) do
-        local r = results[1] and out[i]
-        if not r then out[i] = { nil, errors.new { code = "Retry.TimeExceeded", message = "retry time budget spent",
-                                                   attempts = attempt } } end
-      end
+    if #again > 0 and policy and self.clock() - start + wait > policy.max_time then
+      for _, i in ipairs(again) do out[i] = { nil, retry.finish(last[i], history[i], "time") } end
       break
     end
     pending = again
