@@ -6,7 +6,7 @@
 LUA ?= 5.4
 JOBS ?= 2
 
-.PHONY: all build deps test quick demo bench clean
+.PHONY: all build deps test quick demo bench fuzz clean
 
 all: build
 
@@ -28,6 +28,9 @@ demo: deps build
 
 bench: deps build
 	bash scripts/bench.sh
+
+fuzz: deps
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-300} bash scripts/fuzz.sh
 
 clean:
 	rm -rf build build-*

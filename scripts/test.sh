@@ -91,6 +91,11 @@ if [ -z "${QUICK:-}" ]; then
     count 0 1 build-asan; tail -20 "$LOGS/build-build-asan.log"
   fi
 
+  note "== libFuzzer targets (ASan+UBSan), ${FUZZ_SECONDS:-20}s each"
+  if FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh >"$LOGS/fuzz.log" 2>&1; then count 1 0 fuzz; else
+    count 0 1 fuzz; fi
+  grep -E '^fuzz' "$LOGS/fuzz.log"
+
   note "== luarocks make (dev rockspec) into a temporary tree"
   if bash scripts/rockspec-check.sh >"$LOGS/luarocks.log" 2>&1; then count 1 0 luarocks; else
     count 0 1 luarocks; tail -20 "$LOGS/luarocks.log"; fi
