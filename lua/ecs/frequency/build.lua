@@ -137,7 +137,7 @@ local function field_text(fname, key, v)
   local tv = type(v)
   if tv == "number" then
     if not is_int(v) then raise(fname, key .. " must be a whole number, got " .. tostring(v)) end
-    return tostring(v)
+    return format("%d", v)
   elseif tv == "string" then
     if v == "" or find(v, "%s") then raise(fname, key .. " must be a non-empty string without spaces") end
     if key == "weekday" or key == "month" then
@@ -208,11 +208,14 @@ function M.cron(spec, zone, fname)
   else
     raise(fname, "spec must be a string or a table of fields, got " .. type(spec))
   end
-  local expr = zone and (text .. " " .. zone) or text
-  local p, err = parse.parse(expr)
+  local p, err = parse.parse(text)
   if not p then raise(fname, err) end
   if p.kind ~= "cron" then raise(fname, "'" .. text .. "' is not a cron expression") end
-  if zone and p.zone ~= zone then raise(fname, "'" .. text .. "' already has a zone; give it once") end
+  if not zone then return text end
+  if p.zone then raise(fname, "'" .. text .. "' already has a zone; give it once") end
+  local expr = text .. " " .. zone
+  p, err = parse.parse(expr)
+  if not p then raise(fname, err) end
   return expr
 end
 
