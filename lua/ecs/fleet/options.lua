@@ -1,0 +1,86 @@
+--- Checks of the client-side options of the fleet functions. A wrong type or
+-- an unknown option raises at once, naming it.
+local type, pairs, tostring, error, tonumber = type, pairs, tostring, error, tonumber
+local math_floor = math.floor
+
+local M = {}
+
+local function bad(where, name, msg, level)
+  error(("ecs: %s: bad option '%s': %s"):format(where, name, msg), level + 1)
+end
+M.bad = bad
+
+function M.whole(where, name, v, lo, hi, level)
+  if v == nil then return nil end
+  if type(v) ~= "number" or v ~= math_floor(v) or v < lo or v > hi then
+    bad(where, name, ("expected a whole number from %d to %d, got %s"):format(lo, hi, tostring(v)), level + 1)
+  end
+  return v
+end
+
+function M.kind(where, name, v, want, level)
+  if v ~= nil and type(v) ~= want then
+    bad(where, name, ("expected a %s, got %s"):format(want, type(v)), level + 1)
+  end
+  return v
+end
+
+function M.seconds(where, name, v, level)
+  if v == nil then return nil end
+  if type(v) ~= "number" or v ~= v or v < 0 or v == math.huge then
+    bad(where, name, ("expected a number of seconds >= 0, got %s"):format(tostring(v)), level + 1)
+  end
+  return v
+end
+
+--- max_errors: a count (whole number >= 0) or a percentage string such as "5%".
+-- Returns { count = n } or { percent = p }.
+function M.max_errors(where, v, level)
+  if v == nil then return nil end
+  if type(v) == "number" then
+    if v ~= math_floor(v) or v < 0 then
+      bad(where, "max_errors", "a count must be a whole number >= 0", level + 1)
+    end
+    return { count = v }
+  end
+  if type(v) == "string" then
+    local p = v:match("^%s*(%d+%.?%d*)%s*%%%s*$")
+    p = p and tonumber(p)
+    if not p or p > 100 then
+      bad(where, "max_errors", ("expected a count or a percentage such as \"5%%\", got '%s'"):format(v), level + 1)
+    end
+    return { percent = p }
+  end
+  bad(where, "max_errors", ("expected a count or a percentage string, got %s"):format(type(v)), level + 1)
+end
+
+--- The number of errors allowed out of `total` instances (more stops the run).
+function M.error_limit(spec, total)
+  if not spec then return nil end
+  if spec.count then return spec.count end
+  return spec.percent * total / 100
+end
+
+--- Splits a table into service parameters (names starting with a capital)
+-- and client options (checked against `allowed`).
+function M.split(where, opts, allowed, level)
+  if type(opts) ~= "table" then
+    error(("ecs: %s: expected a table of options, got %s"):format(where, type(opts)), level + 1)
+  end
+  local params, client = {}, {}
+  for k, v in pairs(opts) do
+    if type(k) ~= "string" then
+      error(("ecs: %s: option names must be strings, got %s"):format(where, type(k)), level + 1)
+    end
+    if k:match("^%u") then
+      params[k] = v
+    elseif allowed[k] then
+      client[k] = v
+    else
+      error(("ecs: %s: unknown option '%s'"):format(where, k), level + 1)
+    end
+  end
+  return params, client
+end
+
+return M
