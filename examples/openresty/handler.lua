@@ -15,29 +15,36 @@ local client
 local function logger(ev)
   -- events carry no secrets; they go to nginx's error log at info level
   ngx.log(ngx.INFO, "ecs ", ev.event, " action=", ev.action or "-", " attempt=", ev.attempt or "-",
-    " code=", ev.code or "-", " delay=", ev.delay or "-", " request_id=", ev.request_id or "-")
+    " code=", ev.code or "-", " delay=", ev.delay or "-", " request_id=", ev.request_id or "-",
+    ev.message and (" message=" .. tostring(ev.message)) or "")
 end
 
 --- The worker's client (environment: ECS_ENDPOINT, ALIBABA_CLOUD_REGION_ID,
--- ECS_SIGNATURE_VERSION and the ALIBABA_CLOUD_* credential variables).
+-- ECS_SIGNATURE_VERSION, ECS_TLS_SERVER_NAME and the ALIBABA_CLOUD_*
+-- credential variables).
 function M.client()
   if not client then
     local endpoint = os_getenv("ECS_ENDPOINT")
+    local server_name = os_getenv("ECS_TLS_SERVER_NAME")
     client = ecs.new {
       region = os_getenv("ALIBABA_CLOUD_REGION_ID") or "cn-hangzhou",
       endpoint = endpoint ~= "" and endpoint or nil,
       signature_version = os_getenv("ECS_SIGNATURE_VERSION") or "v3",
       retry = { attempts = 4, base_delay = 0.1, max_delay = 5, max_time = 20 },
       logger = logger,
+      -- the name the TLS certificate is checked against (default: the endpoint's host)
+      ngx = { server_name = server_name ~= "" and server_name or nil },
     }
   end
   return client
 end
 
 local function reply(status, body)
+  local text = cjson.encode(body) .. "\n"
   ngx.status = status
   ngx.header["Content-Type"] = "application/json"
-  ngx.say(cjson.encode(body))
+  ngx.header["Content-Length"] = #text
+  ngx.print(text)
   return ngx.exit(status)
 end
 

@@ -9,7 +9,8 @@
 #
 # Environment: ECS_ENDPOINT, ALIBABA_CLOUD_REGION_ID, ALIBABA_CLOUD_ACCESS_KEY_ID,
 # ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN, ECS_SIGNATURE_VERSION
-# (v3 or v2), ECS_CA_FILE (CAs trusted for https endpoints; default the system
+# (v3 or v2), ECS_TLS_SERVER_NAME (name the endpoint's certificate is checked
+# against; default its host), ECS_CA_FILE (CAs trusted for https endpoints; default the system
 # bundle), ECS_NGINX_PREFIX (nginx prefix directory; default a new temporary
 # one), NGINX_MODULES (default /usr/lib/nginx/modules).
 set -euo pipefail

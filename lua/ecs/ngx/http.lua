@@ -1,7 +1,7 @@
 --- HTTP/1.1 over one nginx cosocket: write a prepared request, read the
 -- response (content-length, chunked, or until close), report whether the
 -- connection may go back to the pool.
-local pairs, tonumber, concat, lower, find, sub = tonumber, table.concat, string.lower, string.find, string.sub
+local pairs, tonumber, concat, lower, find, sub = pairs, tonumber, table.concat, string.lower, string.find, string.sub
 
 local M = {}
 
