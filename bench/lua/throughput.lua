@@ -1,5 +1,6 @@
 --- Throughput of the project from Lua against the fixed-response endpoint.
---   lua5.4 bench/lua/throughput.lua mode=MODE url=URL n=N [sig=v3|v2] [inflight=16] [batch=1000]
+--   lua5.4 bench/lua/throughput.lua mode=MODE url=URL [n=N] [time=S] [sig=v3|v2] [inflight=16] [batch=1000]
+-- Runs at least n calls and at least `time` seconds (in chunks), after a warm-up.
 -- MODE:
 --   client        sequential client:invoke_command (checks, ClientToken, retry wrapper, C core)
 --   core          sequential cl:invoke_command of the C core alone (flatten, sign, send, decode in C)
@@ -15,7 +16,7 @@ local ecs = require "ecs"
 local req = require "request"
 
 local clock, gettime = os.clock, socket.gettime
-local opt = req.args(arg, { n = 20000, sig = "v3", inflight = 16, batch = 1000 })
+local opt = req.args(arg, { n = 20000, time = 0, sig = "v3", inflight = 16, batch = 1000 })
 local WARMUP = 200
 local n = math.floor(opt.n)
 local params = req.params()
@@ -99,8 +100,13 @@ runners.core_obj = core.new(req.core_config(url, opt.sig))
 
 run(math.min(WARMUP, n))
 collectgarbage()
+local chunk = opt.mode:find("batch") and math.floor(opt.batch) or 500
 local t0, c0 = gettime(), clock()
 run(n)
+while gettime() - t0 < opt.time do
+  run(chunk)
+  n = n + chunk
+end
 local wall, cpu = gettime() - t0, clock() - c0
 req.report {
   "rate", ("%.1f"):format(n / wall),
