@@ -23,6 +23,8 @@ M.DEFAULT_INSTANCE_ZONE = "GMT+8:00"
 M.MIN_AGENT = { linux = "2.2.3.282", windows = "2.1.3.282" }
 --- Smallest cron interval the service accepts, in seconds.
 M.MIN_CRON_INTERVAL = 10
+--- Largest `count` next() accepts.
+M.MAX_COUNT = 100000
 
 M.rate, M.at, M.cron = build.rate, build.at, build.cron
 M.daily, M.weekly, M.monthly = build.daily, build.weekly, build.monthly
@@ -182,6 +184,9 @@ function M.next(expr, opts)
   whole("next", "from", opts.from, -math.huge)
   local from = opts.from or os_time()
   local count = opts.count or 1
+  if count > M.MAX_COUNT then
+    error("frequency.next: option 'count' must be at most " .. M.MAX_COUNT .. ", got " .. count, 2)
+  end
   local p, err = parse.parse(expr)
   if not p then return nil, err end
   if p.kind == "rate" then
@@ -210,8 +215,10 @@ end
 
 local CHECK_OPTS = { default_timeout = "number", instance_zone = "string", now = "number", zoneinfo = "string" }
 
---- check_request(params, opts) -> new_params, warnings, info | nil, err
---- Used before sending InvokeCommand / RunCommand.
+--- check_request(params, opts) -> new_params, warnings, info | nil, err, code
+--- Used before sending InvokeCommand / RunCommand. `err` starts with the
+--- parameter's name; `code` is the service's code for it (InvalidParam.Frequency,
+--- MissingParam.Frequency) or InvalidParam.Timeout / InvalidParam.Timed.
 function M.check_request(params, opts)
   if type(params) ~= "table" then
     error("frequency.check_request: params must be a table, got " .. type(params), 2)
@@ -230,17 +237,20 @@ function M.check_request(params, opts)
           .. "' is kept"
       end
     elseif timed ~= false and timed ~= "false" then
-      return nil, "Timed: must be a boolean (deprecated; use RepeatMode), got " .. tostring(timed)
+      return nil, "Timed: must be a boolean (deprecated; use RepeatMode), got " .. tostring(timed), "InvalidParam.Timed"
     end
   end
   local freq = out.Frequency
   if freq == nil then
     if out.RepeatMode == "Period" then
-      return nil, "Frequency: required when RepeatMode is 'Period'" .. (timed ~= nil and " (or Timed = true)" or "")
+      return nil, "Frequency: required when RepeatMode is 'Period'" .. (timed ~= nil and " (or Timed = true)" or ""),
+        "MissingParam.Frequency"
     end
     return out, warnings
   end
-  if type(freq) ~= "string" then return nil, "Frequency: must be a string, got " .. type(freq) end
+  if type(freq) ~= "string" then
+    return nil, "Frequency: must be a string, got " .. type(freq), "InvalidParam.Frequency"
+  end
   if out.RepeatMode ~= nil and out.RepeatMode ~= "Period" then
     warnings[#warnings + 1] = "RepeatMode '" .. tostring(out.RepeatMode) .. "' is overridden: the service runs a "
       .. "request with Frequency as RepeatMode 'Period'"
@@ -249,14 +259,15 @@ function M.check_request(params, opts)
   if timeout ~= nil then
     timeout = tonumber(timeout)
     if not timeout or timeout ~= floor(timeout) or timeout < 10 then
-      return nil, "Timeout: must be a whole number of seconds >= 10, got " .. tostring(out.Timeout)
+      return nil, "Timeout: must be a whole number of seconds >= 10, got " .. tostring(out.Timeout),
+        "InvalidParam.Timeout"
     end
   else
     timeout = opts.default_timeout
   end
   local ok, info = M.validate(freq, { timeout = timeout, now = opts.now, zoneinfo = opts.zoneinfo,
     instance_zone = opts.instance_zone })
-  if not ok then return nil, "Frequency: " .. info end
+  if not ok then return nil, "Frequency: " .. info, "InvalidParam.Frequency" end
   if info.kind == "cron" and not info.zone then
     if opts.instance_zone then
       warnings[#warnings + 1] = "Frequency '" .. freq .. "' has no time zone: it runs in the instance's system "

@@ -221,6 +221,8 @@ describe("frequency.next arguments", function()
 
   it("raises on misuse of options", function()
     assert.has_error(function() frequency.next("rate(5m)", { count = 0 }) end)
+    assert.has_error(function() frequency.next("rate(5m)", { count = 100001 }) end)
+    assert.equals(100000, #frequency.next("* * * * * ? UTC", { from = 0, count = 100000 }))
     assert.has_error(function() frequency.next("rate(5m)", { from = "now" }) end)
     assert.has_error(function() frequency.next("rate(5m)", { form = 1 }) end)
     assert.has_error(function() frequency.next("rate(5m)", 5) end)
