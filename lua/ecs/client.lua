@@ -189,7 +189,8 @@ end
 function Client:policy_for(opts)
   local p = self.policy
   if opts and opts.retry ~= nil then
-    p = opts.retry == false and false or retry.check_config(opts.retry)
+    if opts.retry == false then return false end
+    p = retry.check_config(opts.retry)
   end
   return p
 end
