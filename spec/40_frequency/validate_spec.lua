@@ -78,6 +78,8 @@ describe("frequency.validate: rate", function()
     assert.matches("unit s, m, h or d", bad("rate(m)"), 1, true)
     assert.matches("leading zeros", bad("rate(05m)"), 1, true)
     assert.matches("lower case", bad("Rate(5m)"), 1, true)
+    assert.matches("must be rate%(<value><unit>%)", bad("rate(5m"))
+    assert.matches("must be at%(yyyy%-MM%-dd HH:mm:ss", bad("at(2022-06-06 13:15:30"))
   end)
 end)
 

@@ -279,7 +279,7 @@ local UNITS = { s = 1, m = 60, h = 3600, d = 86400 }
 M.UNITS = UNITS
 
 local function parse_rate(expr)
-  local body = match(expr, "^rate%((.*)%)$")
+  local body = match(expr, "^rate%((.*)%)$") or ""
   local num, unit = match(body, "^(%d+)([smhd])$")
   if not num then
     if find(body, "^%d+%s+[smhd]$") then
@@ -304,7 +304,7 @@ local function parse_rate(expr)
 end
 
 local function parse_at(expr)
-  local body = match(expr, "^at%((.*)%)$")
+  local body = match(expr, "^at%((.*)%)$") or ""
   local y, mo, d, h, mi, s, rest = match(body, "^(%d%d%d%d)%-(%d%d)%-(%d%d) (%d%d):(%d%d):(%d%d)(.*)$")
   if not y then
     return nil, "at: '" .. expr .. "' must be at(yyyy-MM-dd HH:mm:ss [zone]), "
