@@ -269,6 +269,9 @@ function M.check_request(params, opts)
     instance_zone = opts.instance_zone })
   if not ok then return nil, "Frequency: " .. info, "InvalidParam.Frequency" end
   if info.kind == "cron" and not info.zone then
+    local iz, izerr = true, nil
+    if opts.instance_zone then iz, izerr = zi.get(opts.instance_zone, dir_opts(opts)) end
+    if not iz then warnings[#warnings + 1] = "instance_zone: " .. izerr end
     if opts.instance_zone then
       warnings[#warnings + 1] = "Frequency '" .. freq .. "' has no time zone: it runs in the instance's system "
         .. "time zone (" .. opts.instance_zone .. ")"

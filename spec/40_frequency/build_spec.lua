@@ -150,6 +150,8 @@ describe("frequency.check_request", function()
       .. "(Asia/Shanghai)" }, warnings)
     _, warnings = frequency.check_request({ Frequency = "0 0 2 * * ? Asia/Shanghai" }, { now = NOW })
     assert.same({}, warnings)
+    _, warnings = frequency.check_request({ Frequency = "0 0 2 * * ?" }, { now = NOW, instance_zone = "GMT+08:00" })
+    assert.matches("^instance_zone: zone: 'GMT%+08:00' has a leading zero", warnings[1])
   end)
 
   it("validates Frequency with Timeout, or the default timeout", function()
