@@ -67,7 +67,7 @@ end
 function M.start(st, p, cmd, region_id, content_limit)
   local list = targets.select(st, p, region_id, { max = 100, tags = true })
   local timeout = validate.timeout(p, cmd.Timeout)
-  local mode, freq, kind = validate.repeat_mode(p, timeout)
+  local mode, freq, kind = validate.repeat_mode(p, timeout, st.clock:sim())
   local params = validate.parameters(p, cmd)
   if commands.b64_len(#cmd.CommandContent + #(p.Parameters or "")) > content_limit then
     raise("CmdContent.ExceedLimit", "The command content and parameters are larger than %d bytes after Base64.",

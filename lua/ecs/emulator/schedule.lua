@@ -104,8 +104,9 @@ local function check_cron(expr)
   return true, nil, nil
 end
 
--- Returns true, kind, info (rate interval seconds) or false, message.
-function M.check(expr, timeout)
+-- Syntax check alone. Returns true, kind, interval (rate, seconds) or
+-- false, message.
+function M.syntax(expr, timeout)
   if type(expr) ~= "string" or expr == "" then return false, "empty expression" end
   local kind, interval
   local v, u = expr:match("^rate%((%d+)([smhd])%)$")
@@ -133,12 +134,20 @@ function M.check(expr, timeout)
     if not ok then return false, msg end
     kind = "cron"
   end
-  local okm, freq = pcall(require, "ecs.frequency")
-  if okm and type(freq) == "table" and type(freq.validate) == "function" then
-    local called, res, msg = pcall(freq.validate, expr)
-    if not called then return false, tostring(res) end
-    if not res then return false, tostring(msg or "invalid expression") end
-  end
+  return true, kind, interval
+end
+
+local ok_freq, frequency = pcall(require, "ecs.frequency")
+if not ok_freq or type(frequency) ~= "table" or type(frequency.validate) ~= "function" then frequency = nil end
+
+-- The syntax check, then ecs.frequency's validate (when installed) at the
+-- emulator's time `now`. Same returns as syntax().
+function M.check(expr, timeout, now)
+  local ok, kind, interval = M.syntax(expr, timeout)
+  if not ok or not frequency then return ok, kind, interval end
+  local called, res, msg = pcall(frequency.validate, expr, { timeout = timeout, now = now and math.floor(now) })
+  if not called then return false, tostring(res) end
+  if not res then return false, tostring(msg or "invalid expression") end
   return true, kind, interval
 end
 

@@ -142,8 +142,8 @@ end
 
 local MODES = { Once = true, Period = true, NextRebootOnly = true, EveryReboot = true, DryRun = true }
 
--- Returns mode, frequency, kind, interval.
-function M.repeat_mode(p, timeout)
+-- Returns mode, frequency, kind, interval. now: the simulated time.
+function M.repeat_mode(p, timeout, now)
   local freq = p.Frequency
   if freq == "" then freq = nil end
   local mode = p.RepeatMode
@@ -158,7 +158,7 @@ function M.repeat_mode(p, timeout)
   end
   local kind, interval
   if freq then
-    local ok, k, i = schedule.check(freq, timeout)
+    local ok, k, i = schedule.check(freq, timeout, now)
     if not ok then raise("InvalidParam.Frequency", "The Frequency \"%s\" is not valid: %s.", freq, k) end
     kind, interval = k, i
   end
