@@ -239,6 +239,10 @@ end
 --- Remove the temporary prefix (after stop; keep it to read logs on failure).
 function Nginx:cleanup()
   self:stop()
+  if os.getenv("ECS_SPEC_KEEP") then
+    io.stderr:write("nginx prefix kept: ", self.prefix, "\n")
+    return
+  end
   emu.rmdir(self.dir)
 end
 
