@@ -161,7 +161,8 @@ describe("retry rules", function()
   end)
 
   it("never retries a plain 4xx", function()
-    for _, e4 in ipairs { BAD, FORBIDDEN, err { code = "InvalidAccessKeyId.NotFound", http_status = 404, message = "x" } } do
+    local notfound = err { code = "InvalidAccessKeyId.NotFound", http_status = 404, message = "x" }
+    for _, e4 in ipairs { BAD, FORBIDDEN, notfound } do
       local client, t, world = fake_client { e4, OK }
       local res, e = client:describe_instances {}
       assert.is_nil(res)
