@@ -139,10 +139,10 @@ local function validate_cron(p, info, opts, now)
   if gap and zname then
     local z = zone or zi.get(zname, dir_opts(opts))
     local rule = z and z.rule
-    if rule and rule.start and gap - (rule.dst_off - rule.std_off) < floor_s then
-      info.warnings[#info.warnings + 1] = format("cron: on daylight-saving changes in %s two runs can be as "
-        .. "close as %d s (wall-clock interval %d s), below %d s", zname, gap - (rule.dst_off - rule.std_off),
-        gap, floor_s)
+    local shift = rule and rule.start and (rule.dst_off - rule.std_off)
+    if shift and gap - shift < floor_s then
+      info.warnings[#info.warnings + 1] = format("cron: when clocks jump forward in %s two runs can come up to "
+        .. "%d s closer than the wall-clock interval of %d s, below the %d s limit", zname, shift, gap, floor_s)
     end
   end
   return true
