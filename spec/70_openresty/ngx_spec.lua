@@ -138,6 +138,7 @@ describe("ngx transport", function()
     local opened = doc.stats.connections
     -- the next request to nginx reuses the pooled connection
     status, _, body = ng:request("GET", "/call?n=1")
+    assert.are.equal(200, status, body)
     doc = decode(body)
     assert.is_true(doc.results[1].ok)
     assert.are.equal(6, doc.stats.requests)

@@ -58,7 +58,7 @@ local TEMPLATE = [[
 load_module %s/ndk_http_module.so;
 load_module %s/ngx_http_lua_module.so;
 daemon off;
-worker_processes 1;
+worker_processes %d;
 error_log logs/error.log info;
 pid logs/nginx.pid;
 %s
@@ -108,7 +108,7 @@ local function spawn(self, cmd, env)
 end
 
 --- Start nginx. opts: main (main-context directives), http (http-context
--- directives), server (locations), env ({ NAME = value }, also declared with
+-- directives), server (locations), workers (default 1), env ({ NAME = value }, also declared with
 -- nginx's `env` directive so Lua sees them), timeout.
 function M.start(opts)
   opts = opts or {}
@@ -119,7 +119,7 @@ function M.start(opts)
   local port = emu.free_port()
   local envs = {}
   for k in pairs(opts.env or {}) do envs[#envs + 1] = "env " .. k .. ";" end
-  local conf = TEMPLATE:format(M.MODULES, M.MODULES, table.concat(envs, "\n"), opts.main or "",
+  local conf = TEMPLATE:format(M.MODULES, M.MODULES, opts.workers or 1, table.concat(envs, "\n"), opts.main or "",
     ROOT, ROOT, ROOT, ROOT, ROOT, opts.http or "", port, opts.server or "")
   local f = assert(io.open(dir .. "/conf/nginx.conf", "w"))
   f:write(conf)
