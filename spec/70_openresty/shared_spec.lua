@@ -189,6 +189,9 @@ describe("ecs.ngx.shared across two nginx workers", function()
       assert(pid, "request " .. i .. ": " .. tostring(r.body))
       pids[pid] = true
     end
+    local workers = 0
+    for _ in pairs(pids) do workers = workers + 1 end
+    print(("\n  20 concurrent requests served by %d of 2 workers"):format(workers))
     local status, _, body = ng:request("GET", "/counts")
     assert.are.equal(200, status)
     assert.are.equal("1 20\n", body)
