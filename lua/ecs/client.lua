@@ -309,6 +309,7 @@ function Client:call_batch(calls, opts)
     self:log { event = "batch", size = #batch, attempt = attempt }
     local results = t:call_batch(batch, { concurrency = opts.concurrency or 8 })
     local again, wait, last = {}, 0, {}
+    local corrected = false
     for j, i in ipairs(pending) do
       local r = results[j]
       local action = prepared[i][1]
@@ -321,8 +322,10 @@ function Client:call_batch(calls, opts)
         h[#h + 1] = { attempt = #h + 1, code = tostring(type(e) == "table" and e.code or e),
                       http_status = type(e) == "table" and e.http_status or nil,
                       request_id = type(e) == "table" and e.request_id or nil }
-        if type(e) == "table" and e.code == "InvalidTimeStamp.Expired" and not skewed and self:correct_skew(e) then
-          skewed = true
+        if type(e) == "table" and e.code == "InvalidTimeStamp.Expired" and not skewed then
+          corrected = corrected or self:correct_skew(e)
+        end
+        if corrected and type(e) == "table" and e.code == "InvalidTimeStamp.Expired" then
           again[#again + 1] = i
         elseif policy and attempt < policy.attempts and retry.is_retryable(e, action) then
           again[#again + 1] = i
@@ -336,6 +339,7 @@ function Client:call_batch(calls, opts)
         last[i] = e
       end
     end
+    if corrected then skewed = true end
     if #again > 0 and policy and self.clock() - start + wait > policy.max_time then
       for _, i in ipairs(again) do out[i] = { nil, retry.finish(last[i], history[i], "time") } end
       break
