@@ -2,6 +2,7 @@
 -- so a request it would reject fails before it is sent, with a message that
 -- names the limit. Returns params (possibly rewritten) or nil, err.
 local errors = require "ecs.errors"
+local frequency = require "ecs.frequency"
 
 local type, pairs, tostring = type, pairs, tostring
 
@@ -116,18 +117,15 @@ function M.check(action, params, opts)
     end
   end
   if (action == "InvokeCommand" or action == "RunCommand") and (params.Frequency ~= nil or params.Timed ~= nil) then
-    local ok, frequency = pcall(require, "ecs.frequency")
-    if ok and type(frequency) == "table" and frequency.check_request then
-      local out, warn = frequency.check_request(params, {
-        instance_zone = opts.instance_zone,
-        default_timeout = action == "RunCommand" and 60 or nil,
-      })
-      if not out then return fail(action, "InvalidParam.Frequency", "Frequency: " .. tostring(warn)) end
-      if type(warn) == "table" and opts.log then
-        for i = 1, #warn do opts.log { event = "warning", action = action, message = warn[i] } end
-      end
-      params = out
+    local out, warn, code = frequency.check_request(params, {
+      instance_zone = opts.instance_zone,
+      default_timeout = action == "RunCommand" and 60 or nil,
+    })
+    if not out then return fail(action, code or "InvalidParam.Frequency", tostring(warn)) end
+    if type(warn) == "table" and opts.log then
+      for i = 1, #warn do opts.log { event = "warning", action = action, message = warn[i] } end
     end
+    params = out
   end
   return params
 end
