@@ -45,6 +45,16 @@ function M.from_timer(key)
   end)
 end
 
+--- ecs.ngx.request.http from this phase, stored under `key`.
+function M.raw(key)
+  local res, err = require("ecs.ngx.request").http { method = "GET",
+    url = os.getenv("ECS_ENDPOINT") .. "/_emulator/state", timeout = 5 }
+  local out = res and { ok = true, status = res.status, json = res.headers["content-type"],
+                        has_fleet = cjson.decode(res.body).fleet ~= nil }
+    or { ok = false, code = err.code, message = err.message }
+  if key then ngx.shared.ecs_test:set(key, cjson.encode(out)) else say(out) end
+end
+
 function M.results()
   local d = ngx.shared.ecs_test
   local out = {}

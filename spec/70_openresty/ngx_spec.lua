@@ -28,6 +28,7 @@ describe("ngx transport", function()
           local app = require "70_openresty.ngx_app"
           app.from_phase("init_worker")
           app.from_timer("timer")
+          app.raw("raw_init_worker")
         }
         server {
           listen 127.0.0.1:%d;
@@ -35,6 +36,7 @@ describe("ngx transport", function()
         }
       ]]):format(fake_port),
       server = [[
+        location = /raw { content_by_lua_block { require("70_openresty.ngx_app").raw() } }
         location = /results { content_by_lua_block { require("70_openresty.ngx_app").results() } }
         location = /call { content_by_lua_block { require("70_openresty.ngx_app").calls() } }
         location = /batch { content_by_lua_block { require("70_openresty.ngx_app").batch() } }
@@ -169,6 +171,20 @@ describe("ngx transport", function()
     assert.is_false(r.ok)
     assert.are.equal("Network.Timeout", r.code)
     assert.is_true(r.retryable)
+  end)
+
+  it("ecs.ngx.request.http (for credential sources) works in content and refuses init_worker", function()
+    local status, _, body = ng:request("GET", "/raw")
+    assert.are.equal(200, status, body)
+    local r = decode(body)
+    assert.is_true(r.ok, body)
+    assert.are.equal(200, r.status)
+    assert.matches("^application/json", r.json)
+    assert.is_true(r.has_fleet)
+    r = results().raw_init_worker
+    assert.is_false(r.ok)
+    assert.are.equal("Ngx.PhaseNotYieldable", r.code)
+    assert.matches("'init_worker' phase", r.message, 1, true)
   end)
 
   it("reads a chunked answer", function()

@@ -124,7 +124,9 @@ function M.parse_url(url)
   if not host or host == "" then return nil, "endpoint has no host" end
   port = tonumber(port) or (scheme == "https" and 443 or 80)
   if port < 1 or port > 65535 then return nil, "endpoint port out of range" end
-  return { scheme = scheme, host = host, port = port }
+  local path = sub(rest, #authority + 1)
+  return { scheme = scheme, host = host, port = port, path = path ~= "" and path or "/",
+           authority = authority }
 end
 
 return M

@@ -58,6 +58,12 @@ function M:signer()
   return c
 end
 
+--- check_phase(action) -> true | nil, err: whether this nginx phase can send
+-- (the client asks before it gathers credentials).
+function M:check_phase(action)
+  return phase.check(action)
+end
+
 function M:set_credentials(creds)
   self:signer():set_credentials(creds.access_key_id, creds.access_key_secret, creds.security_token)
 end
