@@ -60,7 +60,7 @@ end
 
 --- check_phase(action) -> true | nil, err: whether this nginx phase can send
 -- (the client asks before it gathers credentials).
-function M:check_phase(action)
+function M:check_phase(action) -- luacheck: no unused args
   return phase.check(action)
 end
 
