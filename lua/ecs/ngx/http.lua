@@ -51,7 +51,8 @@ local function read_chunked(sock)
   while true do
     local line, err = sock:receive("*l")
     if not line then return nil, err end
-    local size = tonumber(line:match("^%s*(%x+)"), 16)
+    local hex = line:match("^%s*(%x+)")
+    local size = hex and tonumber(hex, 16)
     if not size then return nil, "bad chunk size line" end
     if size == 0 then
       repeat -- trailers up to the empty line

@@ -12,17 +12,20 @@ local setmetatable, math_min, math_floor = setmetatable, math.min, math.floor
 local M = {}
 M.__index = M
 
-local OPTIONS = { shared_dict = "string", pool_size = "number", keepalive_timeout = "number",
-                  server_name = "string", backlog = "number" }
+local OPTIONS = { shared_dict = "string", credentials_key = "string", pool_size = "number",
+                  keepalive_timeout = "number", server_name = "string", backlog = "number" }
 
-local function check_options(o)
+--- check_options(t) -> t: validates the client's `ngx` option table; raises
+-- "ngx: ..." naming a bad key.
+function M.check_options(o)
   if o == nil then return {} end
+  if type(o) ~= "table" then error("ngx: expected a table", 2) end
   for k, v in pairs(o) do
     local want = OPTIONS[k]
-    if not want then error(("ecs.new: bad option 'ngx.%s': unknown option"):format(tostring(k)), 4) end
-    if type(v) ~= want then error(("ecs.new: bad option 'ngx.%s': expected a %s"):format(k, want), 4) end
-    if want == "number" and (v ~= v or v <= 0) then
-      error(("ecs.new: bad option 'ngx.%s': expected a positive number"):format(k), 4)
+    if not want then error(("ngx: unknown option '%s'"):format(tostring(k)), 2) end
+    if type(v) ~= want then error(("ngx: '%s' must be a %s"):format(k, want), 2) end
+    if want == "number" and (v ~= v or v <= 0 or v == math.huge) then
+      error(("ngx: '%s' must be a positive number"):format(k), 2)
     end
   end
   return o
@@ -32,7 +35,10 @@ end
 function M.new(cfg, url, client)
   local u, msg = http.parse_url(url)
   if not u then error("ecs.new: bad endpoint '" .. tostring(url) .. "': " .. msg, 3) end
-  local o = check_options(cfg.ngx)
+  local okc, o = pcall(M.check_options, cfg.ngx)
+  if not okc then
+    error("ecs.new: bad option 'ngx': " .. tostring(o):gsub("^[^:]*:%d+: ", ""):gsub("^ngx: ", ""), 3)
+  end
   local self = setmetatable({
     cfg = cfg, url = url, client = client, u = u, opts = o,
     verify = cfg.tls.verify ~= false,
