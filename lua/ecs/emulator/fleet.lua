@@ -117,8 +117,8 @@ function M.from_table(doc)
   if type(doc) ~= "table" then bad("document", "must be a table or a path to a JSON file") end
   local list = doc.instances or doc
   if type(list) ~= "table" then bad("document", "'instances' must be a list") end
-  local f = setmetatable({ list = {}, by_id = {}, regions = {}, resource_groups = { ["rg-default"] = true } },
-    Fleet)
+  local f = setmetatable({ list = {}, by_id = {}, by_region = {}, regions = {},
+    resource_groups = { ["rg-default"] = true } }, Fleet)
   for i, src in ipairs(list) do
     local inst = M.normalize_instance("instance " .. i, src, i)
     if f.by_id[inst.InstanceId] then bad("instance " .. i, "duplicate InstanceId " .. inst.InstanceId) end
@@ -148,6 +148,19 @@ function Fleet:known_region(r)
   return self.regions[r] or M.KNOWN_REGIONS[r] or false
 end
 
+-- Instances of one region, in fleet order.
+function Fleet:in_region(r)
+  local list = self.by_region[r]
+  if not list then
+    list = {}
+    for _, inst in ipairs(self.list) do
+      if inst.RegionId == r then list[#list + 1] = inst end
+    end
+    self.by_region[r] = list
+  end
+  return list
+end
+
 function Fleet:get(id)
   return self.by_id[id]
 end
@@ -165,6 +178,8 @@ function Fleet:update(id, changes)
   if res.InstanceId ~= id then return nil, "InstanceId cannot change" end
   for k, v in pairs(res) do inst[k] = v end
   self.resource_groups[inst.ResourceGroupId] = true
+  self.regions[inst.RegionId] = true
+  self.by_region = {}
   return inst
 end
 

@@ -32,10 +32,8 @@ local function id_set(p)
   return set
 end
 
-local function eq(p, name, value)
-  local want = p[name]
-  return want == nil or want == "" or want == value
-end
+local EXACT = { "Status", "InstanceNetworkType", "VpcId", "VSwitchId", "ZoneId", "ResourceGroupId", "ImageId",
+  "InstanceType", "SecurityGroupId" }
 
 local function ip_list(t)
   local a = json.array()
@@ -78,17 +76,25 @@ function M.describe_instances(st, p)
   local dry = validate.bool(p, "DryRun", false)
   if dry then raise("DryRunOperation", "Request validation has been passed with DryRun flag set.") end
   local name = p.InstanceName
-  local matches = {}
-  for _, inst in ipairs(st.fleet.list) do
-    if inst.RegionId == r and (ids == nil or ids[inst.InstanceId])
-      and eq(p, "Status", inst.Status) and eq(p, "InstanceNetworkType", inst.InstanceNetworkType)
-      and eq(p, "VpcId", inst.VpcId) and eq(p, "VSwitchId", inst.VSwitchId) and eq(p, "ZoneId", inst.ZoneId)
-      and eq(p, "ResourceGroupId", inst.ResourceGroupId) and eq(p, "ImageId", inst.ImageId)
-      and eq(p, "InstanceType", inst.InstanceType) and eq(p, "SecurityGroupId", inst.SecurityGroupId)
-      and (name == nil or name == "" or commands.wildcard_match(inst.InstanceName, name))
-      and commands.has_tags(inst.Tags, tags) then
-      matches[#matches + 1] = inst
+  if name == "" then name = nil end
+  local names, values = {}, {}
+  for _, f in ipairs(EXACT) do
+    if p[f] ~= nil and p[f] ~= "" then
+      names[#names + 1] = f
+      values[#values + 1] = p[f]
     end
+  end
+  local nf, has_tags = #names, #tags > 0
+  local matches = {}
+  for _, inst in ipairs(st.fleet:in_region(r)) do
+    local ok = ids == nil or ids[inst.InstanceId]
+    for i = 1, nf do
+      if not ok then break end
+      ok = inst[names[i]] == values[i]
+    end
+    if ok and name then ok = commands.wildcard_match(inst.InstanceName, name) end
+    if ok and has_tags then ok = commands.has_tags(inst.Tags, tags) end
+    if ok then matches[#matches + 1] = inst end
   end
   local page, fields = paging.page(matches, p, { max = 100, default = 10, clamp = true, min_clamp = 10 })
   local items = json.array()
@@ -112,8 +118,8 @@ function M.describe_status(st, p)
       if inst and inst.RegionId == r then list[#list + 1] = inst end
     end
   else
-    for _, inst in ipairs(st.fleet.list) do
-      if inst.RegionId == r and (os == nil or os == "" or inst.OSType == os:lower()) then list[#list + 1] = inst end
+    for _, inst in ipairs(st.fleet:in_region(r)) do
+      if (os == nil or os == "" or inst.OSType == os:lower()) then list[#list + 1] = inst end
     end
   end
   local page, fields

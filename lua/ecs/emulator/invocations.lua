@@ -235,6 +235,17 @@ local function record_matches(p, rec)
   return not p.InstanceId or p.InstanceId == "" or rec.InstanceId == p.InstanceId
 end
 
+-- The invocations to scan, oldest first: just one when InvokeId is given.
+local function candidates(st, p)
+  local id = p.InvokeId
+  if id ~= nil and id ~= "" then
+    local inv = st.invocations.by_id[id]
+    return inv and { inv } or {}
+  end
+  return st.invocations.list
+end
+M.candidates = candidates
+
 local function inv_matches(p, inv, tags)
   return (not p.InvokeId or p.InvokeId == "" or inv.InvokeId == p.InvokeId)
     and (not p.CommandId or p.CommandId == "" or inv.CommandId == p.CommandId)
@@ -255,7 +266,7 @@ function M.describe_invocations(st, p)
   local tags = validate.tags(p, "Tag", { max = 20 })
   local now = st.clock:sim()
   local matches = {}
-  local list = st.invocations.list
+  local list = candidates(st, p)
   for i = #list, 1, -1 do
     local inv = list[i]
     if inv.kind == "command" and inv.RegionId == r and inv_matches(p, inv, tags)
@@ -329,7 +340,7 @@ function M.describe_invocation_results(st, p)
   local tags = validate.tags(p, "Tag", { max = 20 })
   local now = st.clock:sim()
   local matches = {}
-  local list = st.invocations.list
+  local list = candidates(st, p)
   for i = #list, 1, -1 do
     local inv = list[i]
     if inv.kind == "command" and inv.RegionId == r and inv_matches(p, inv, tags) then

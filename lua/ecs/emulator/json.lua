@@ -1,5 +1,6 @@
--- JSON for the emulator: a deterministic encoder (object keys sorted, explicit
--- arrays) and a decoder on top of lua-cjson.
+-- JSON for the emulator on top of lua-cjson: explicit arrays (an empty list
+-- marked with json.array() encodes as []), a fast encoder for answers and a
+-- deterministic one (object keys sorted) for tests and logs.
 local cjson = require "cjson"
 
 local type, pairs, ipairs, tostring = type, pairs, ipairs, tostring
@@ -25,7 +26,10 @@ local function escape_char(c)
   return escapes[c] or format("\\u%04x", c:byte())
 end
 
+local find = string.find
+
 local function encode_string(s)
+  if not find(s, '[%c"\\]') then return '"' .. s .. '"' end
   return '"' .. s:gsub('[%c"\\]', escape_char) .. '"'
 end
 
@@ -36,7 +40,10 @@ end
 
 local encode_value
 
+local mtype = math.type
+
 local function encode_number(n)
+  if mtype and mtype(n) == "integer" then return tostring(n) end
   if n ~= n or n == huge or n == -huge then
     error("json: cannot encode a NaN or infinite number", 0)
   end
@@ -87,10 +94,51 @@ function encode_value(v, buf)
   end
 end
 
-function M.encode(v)
+-- Deterministic encoding: object keys sorted.
+function M.encode_sorted(v)
   local buf = {}
   encode_value(v, buf)
   return concat(buf)
+end
+
+local encoder = cjson.new()
+pcall(encoder.encode_max_depth, 64)
+local EMPTY = "\0emu:empty-array\0"
+local EMPTY_JSON = '\\u0000emu:empty-array\\u0000"' -- as cjson writes it, after the opening quote
+
+-- Replace empty marked arrays by a sentinel cjson can encode, in place (the
+-- answers are built fresh for every request).
+local function mark_empty(t, depth)
+  if depth > 64 then error("json: nesting too deep", 0) end
+  for k, v in pairs(t) do
+    if type(v) == "table" then
+      if getmetatable(v) == array_mt and v[1] == nil then
+        t[k] = EMPTY
+      else
+        mark_empty(v, depth + 1)
+      end
+    end
+  end
+end
+
+-- Fast encoding for answers (key order unspecified).
+function M.encode(v)
+  if type(v) ~= "table" then return M.encode_sorted(v) end
+  if getmetatable(v) == array_mt and v[1] == nil then return "[]" end
+  mark_empty(v, 0)
+  local ok, s = pcall(encoder.encode, v)
+  if not ok then error("json: " .. tostring(s), 0) end
+  local i = find(s, EMPTY_JSON, 1, true)
+  if not i then return s end
+  local out, pos = {}, 1
+  while i do
+    out[#out + 1] = s:sub(pos, i - 2)
+    out[#out + 1] = "[]"
+    pos = i + #EMPTY_JSON
+    i = find(s, EMPTY_JSON, pos, true)
+  end
+  out[#out + 1] = s:sub(pos)
+  return concat(out)
 end
 
 local decoder = cjson.new()

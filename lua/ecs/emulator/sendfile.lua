@@ -80,7 +80,7 @@ function M.describe_results(st, p)
   local r = region.require(st, p)
   local now = st.clock:sim()
   local matches = {}
-  local list = st.invocations.list
+  local list = invocations.candidates(st, p)
   for i = #list, 1, -1 do
     local inv = list[i]
     if inv.kind == "file" and inv.RegionId == r

@@ -22,8 +22,8 @@ function M.select(st, p, region_id, opts)
   end
   local list = {}
   if #rtags > 0 then
-    for _, inst in ipairs(st.fleet.list) do
-      if inst.RegionId == region_id and commands.has_tags(inst.Tags, rtags) then list[#list + 1] = inst end
+    for _, inst in ipairs(st.fleet:in_region(region_id)) do
+      if commands.has_tags(inst.Tags, rtags) then list[#list + 1] = inst end
     end
     if #list == 0 then
       raise("InvalidResourceTag.InstanceNotFound", "No instance in %s carries the given ResourceTag.", region_id)
