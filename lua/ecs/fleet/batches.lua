@@ -95,7 +95,7 @@ function M.run(client, send, rep, eligible, plan)
         local inv = { InvokeId = res.InvokeId, InstanceId = ids, CommandId = res.CommandId or plan.params.CommandId,
                       batch = i, RequestId = res.RequestId }
         rep.invocations[#rep.invocations + 1] = inv
-        for _, id in ipairs(ids) do rep.order[#rep.order + 1] = id end
+        for _, id in ipairs(ids) do report_m.note(rep, id) end
         if plan.wait then
           local w = wait.new_waiter(res.InvokeId, { region = region, instances = ids, started = launched_at,
             grace = plan.grace, deadline = launched_at + (plan.wait_timeout

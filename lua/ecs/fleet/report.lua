@@ -3,7 +3,7 @@
 -- whether (and why) the run stopped early.
 local classify = require "ecs.fleet.classify"
 
-local ipairs, pairs, type = ipairs, pairs, type
+local ipairs, pairs, type, setmetatable = ipairs, pairs, type, setmetatable
 
 local M = {}
 
@@ -21,10 +21,25 @@ function M.new(f)
   }
 end
 
+local listed = setmetatable({}, { __mode = "k" })   -- report -> set of IDs in report.order
+
+--- note(report, id): puts an instance in report.order once.
+function M.note(report, id)
+  local set = listed[report]
+  if not set then
+    set = {}
+    listed[report] = set
+  end
+  if not set[id] then
+    set[id] = true
+    report.order[#report.order + 1] = id
+  end
+end
+
 --- add(report, result): records one final per-instance result.
 function M.add(report, r)
   local id = r.InstanceId
-  if not report.results[id] then report.order[#report.order + 1] = id end
+  M.note(report, id)
   local old = report.results[id]
   if old and old.class then report.counts[old.class] = report.counts[old.class] - 1 end
   report.results[id] = r
