@@ -157,8 +157,11 @@ local function check_args(action, params, opts, level)
     if type(opts) ~= "table" then
       error(("ecs: %s: bad options: expected a table, got %s"):format(action, type(opts)), level)
     end
-    for k in pairs(opts) do
+    for k, v in pairs(opts) do
       if not CALL_OPTS[k] then error(("ecs: %s: unknown call option '%s'"):format(action, tostring(k)), level) end
+      if (k == "timeout" or k == "connect_timeout") and (type(v) ~= "number" or v ~= v or v <= 0 or v > 86400) then
+        error(("ecs: %s: call option '%s' must be a number of seconds between 0 and 86400"):format(action, k), level)
+      end
     end
   end
 end
