@@ -164,7 +164,7 @@ end
 -- the core's functions against the AccessKey pairs it knows, then answers by
 -- action:  Hang -> never answers; Slow -> waits Delay seconds; Fail -> status
 -- Status with body Body; anything else -> 200 with RequestId, InvokeId and
--- what it verified. FailTimes=N answers 503 to the first N requests with the
+-- what it verified (Close also closes the connection). FailTimes=N answers 503 to the first N requests with the
 -- same ClientToken. A wrong signature gets 400 SignatureDoesNotMatch with
 -- the server's string to sign in the message, as the real service does.
 local ECS_HANDLER = [=[
@@ -186,7 +186,9 @@ return function(req, ctx)
     action = req.headers["x-acs-action"]
     local signed, sig
     id, signed, sig = auth:match("^ACS3%%-HMAC%%-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=(%%x+)$")
-    if not id then return answer(400, { Code = "IncompleteSignature", Message = "bad Authorization", RequestId = rid }) end
+    if not id then
+      return answer(400, { Code = "IncompleteSignature", Message = "bad Authorization", RequestId = rid })
+    end
     secret = KEYS[id]
     if not secret then return answer(404, { Code = "InvalidAccessKeyId.NotFound", Message = id, RequestId = rid }) end
     if core.sha256_hex(req.body) ~= req.headers["x-acs-content-sha256"] then
@@ -207,7 +209,9 @@ return function(req, ctx)
     params.Signature = nil
     sts = core.v2_string_to_sign(req.method, params)
     secret = KEYS[id]
-    if not secret then return answer(404, { Code = "InvalidAccessKeyId.NotFound", Message = tostring(id), RequestId = rid }) end
+    if not secret then
+      return answer(404, { Code = "InvalidAccessKeyId.NotFound", Message = tostring(id), RequestId = rid })
+    end
     token = params.SecurityToken
     if core.v2_signature(secret, sts) ~= sig then secret = nil end
   else
@@ -215,7 +219,9 @@ return function(req, ctx)
   end
   if not secret or params.ForceMismatch then
     local msg = "Specified signature is not matched with our calculation. server string to sign is:" .. sts
-    if params.ForceMismatch and token then msg = msg .. " token:" .. token .. " encoded:" .. core.percent_encode(token) end
+    if params.ForceMismatch and token then
+      msg = msg .. " token:" .. token .. " encoded:" .. core.percent_encode(token)
+    end
     return answer(400, { Code = "SignatureDoesNotMatch", Message = msg, RequestId = rid, HostId = "ecs.test" })
   end
   if params.FailTimes then
@@ -234,6 +240,7 @@ return function(req, ctx)
   local r = answer(200, { RequestId = rid, InvokeId = "t-" .. req.n, Action = action, Verified = version,
                           AccessKeyId = id, HasToken = token ~= nil, Echo = params.Echo, RegionId = params.RegionId })
   if action == "Slow" then r.delay = tonumber(params.Delay) end
+  if action == "Close" then r.close = true end
   return r
 end
 ]=]

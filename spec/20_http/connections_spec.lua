@@ -1,0 +1,140 @@
+-- Keep-alive and concurrency, counted on the server side: N calls on one TCP
+-- connection; a batch of 64 with a cap of 8 never has more than 8 requests
+-- in flight at the server.
+local ecs = require "ecs"
+local core = require "ecs.core"
+local testserver = require "helpers.testserver"
+local socket = require "socket"
+
+describe("connections", function()
+  local srv
+
+  setup(function()
+    srv = testserver.start { handler = testserver.ecs_handler() }
+  end)
+
+  teardown(function()
+    if srv then srv:stop() end
+  end)
+
+  before_each(function()
+    srv:reset()
+  end)
+
+  local function client(extra)
+    local cfg = { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
+                  access_key_secret = "testsecret", retry = false }
+    for k, v in pairs(extra or {}) do cfg[k] = v end
+    return ecs.new(cfg)
+  end
+
+  for _, version in ipairs { "v3", "v2" } do
+    it(("makes 20 calls over one TCP connection (%s)"):format(version), function()
+      local c = client { signature_version = version }
+      for i = 1, 20 do
+        local res, err = c:describe_invocations { InvokeId = "t-" .. i, Echo = tostring(i) }
+        assert.is_nil(err)
+        assert.are.equal(tostring(i), res.Echo)
+      end
+      local s = srv:stats()
+      assert.are.equal(20, s.requests)
+      assert.are.equal(1, s.connections)
+      assert.are.same({ requests = 20, connections = 1 }, c:stats())
+      local reqs = srv:requests()
+      for _, r in ipairs(reqs) do assert.are.equal(reqs[1].conn, r.conn) end
+      c:close()
+    end)
+  end
+
+  it("opens a new connection after the server closes one, and counts it", function()
+    local c = client()
+    assert(c:call("DescribeRegions", {}))
+    assert(c:call("Close", {}))
+    assert(c:call("DescribeRegions", {}))
+    assert(c:call("DescribeRegions", {}))
+    assert.are.equal(2, srv:stats().connections)
+    assert.are.same({ requests = 4, connections = 2 }, c:stats())
+    c:close()
+  end)
+
+  it("runs a batch of 64 with at most 8 requests in flight at the server", function()
+    local c = client()
+    local calls = {}
+    for i = 1, 64 do calls[i] = { "Slow", { Delay = "0.05", Echo = tostring(i) } } end
+    local t0 = socket.gettime()
+    local results = c:call_batch(calls, { concurrency = 8 })
+    local elapsed = socket.gettime() - t0
+    assert.are.equal(64, #results)
+    for i = 1, 64 do
+      local res, err = results[i][1], results[i][2]
+      assert.is_nil(err)
+      assert.are.equal(tostring(i), res.Echo)
+      assert.matches("^req%-%d+$", res.RequestId)
+    end
+    local s = srv:stats()
+    assert.are.equal(64, s.requests)
+    assert.is_true(s.max_in_flight <= 8, "max in flight " .. s.max_in_flight)
+    assert.is_true(s.max_in_flight >= 4, "no concurrency: max in flight " .. s.max_in_flight)
+    assert.is_true(s.connections <= 8, s.connections .. " connections")
+    -- 64 x 50 ms one by one would take 3.2 s; eight at a time about 0.4 s
+    assert.is_true(elapsed < 2, ("batch took %.2f s"):format(elapsed))
+    assert.are.equal(64, c:stats().requests)
+    c:close()
+  end)
+
+  it("keeps the batch connections alive for the next batch, and honours a cap of 2", function()
+    local c = client()
+    local calls = {}
+    for i = 1, 16 do calls[i] = { "Slow", { Delay = "0.02", Echo = tostring(i) } } end
+    c:call_batch(calls, { concurrency = 2 })
+    c:call_batch(calls, { concurrency = 2 })
+    local s = srv:stats()
+    assert.are.equal(32, s.requests)
+    assert.are.equal(2, s.max_in_flight)
+    assert.are.equal(2, s.connections)
+    c:close()
+  end)
+
+  it("gives each batch entry its own result or error, in call order", function()
+    local c = client()
+    local results = c:call_batch({
+      { "DescribeRegions", { Echo = "a" } },
+      { "Fail", { Status = "404", Body = '{"Code":"InvalidInstanceId.NotFound","Message":"nope","RequestId":"r-404"}' } },
+      { "InvokeCommand", { CommandId = "c", InstanceId = { "i-1" }, Timeout = 1 } },
+      { "DescribeRegions", { Echo = "d" } },
+    }, { concurrency = 4 })
+    assert.are.equal("a", results[1][1].Echo)
+    assert.is_nil(results[2][1])
+    assert.are.equal("InvalidInstanceId.NotFound", results[2][2].code)
+    assert.are.equal("r-404", results[2][2].request_id)
+    assert.are.equal(404, results[2][2].http_status)
+    assert.are.equal("InvalidParameter.Timeout", results[3][2].code)
+    assert.are.equal("d", results[4][1].Echo)
+    assert.are.equal(3, srv:stats().requests)
+    c:close()
+  end)
+
+  it("send_batch of the C client caps transfers the same way", function()
+    local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
+                          access_key_secret = "testsecret" }
+    local reqs = {}
+    for i = 1, 24 do reqs[i] = cl:prepare("Slow", { Delay = "0.03", Echo = tostring(i) }) end
+    local out = cl:send_batch(reqs, { concurrency = 3 })
+    for i = 1, 24 do
+      assert.are.equal(200, out[i].status)
+      assert.are.equal(tostring(i), core.decode(out[i].status, out[i].body).Echo)
+    end
+    local s = srv:stats()
+    assert.are.equal(3, s.max_in_flight)
+    assert.are.equal(3, s.connections)
+    cl:close()
+  end)
+
+  it("rejects a bad concurrency", function()
+    local cl = core.new { endpoint = srv.url, access_key_id = "testid", access_key_secret = "testsecret" }
+    assert.has_error(function() cl:call_batch({}, { concurrency = 0 }) end)
+    assert.has_error(function() cl:call_batch({}, { concurrency = "8" }) end)
+    assert.are.same({}, cl:call_batch({}))
+    cl:close()
+  end)
+end)
