@@ -99,7 +99,8 @@ describe("connections", function()
     local c = client()
     local results = c:call_batch({
       { "DescribeRegions", { Echo = "a" } },
-      { "Fail", { Status = "404", Body = '{"Code":"InvalidInstanceId.NotFound","Message":"nope","RequestId":"r-404"}' } },
+      { "Fail", { Status = "404",
+                  Body = '{"Code":"InvalidInstanceId.NotFound","Message":"nope","RequestId":"r-404"}' } },
       { "InvokeCommand", { CommandId = "c", InstanceId = { "i-1" }, Timeout = 1 } },
       { "DescribeRegions", { Echo = "d" } },
     }, { concurrency = 4 })
