@@ -136,19 +136,76 @@ describe("emulator lifecycle", function()
     assert.are.equal("MissingParameter.InvokeId", (H.err(svc, clock, "StopInvocation", { RegionId = R })))
   end)
 
-  it("stops a periodic task: Scheduled, then Cancelled", function()
+  it("runs a rate() task every interval, keeps its history, and stops it", function()
     local svc, clock = H.new()
     local id = start(svc, clock, "echo tick", { invoke = { Frequency = "rate(5m)" } })
-    clock.t = clock.t + 3600
-    assert.are.equal("Scheduled", H.results(svc, clock, id)[WEB1].InvocationStatus)
-    local hist = H.ok(svc, clock, "DescribeInvocationResults", { RegionId = R, InvokeId = id, IncludeHistory = "true" })
-    assert.are.equal(2, hist.Invocation.TotalCount)
+    clock.t = clock.t + 299
+    local r = H.results(svc, clock, id)[WEB1]
+    assert.are.equal("Scheduled", r.InvocationStatus)
+    assert.are.equal(0, r.Repeats)
+    clock.t = clock.t + 1.5
+    assert.are.equal("Running", H.results(svc, clock, id)[WEB1].InvocationStatus)
+    clock.t = clock.t + 2
+    r = H.results(svc, clock, id)[WEB1]
+    assert.are.equal("Scheduled", r.InvocationStatus)
+    assert.are.equal(1, r.Repeats)
+    assert.are.equal("tick\n", r.Output)
+    assert.are.equal(0, r.ExitCode)
+    clock.t = H.T0 + 1000
+    local hist = H.ok(svc, clock, "DescribeInvocationResults", { RegionId = R, InvokeId = id, IncludeHistory = "true",
+      InstanceId = WEB1 })
+    assert.are.equal(3, hist.Invocation.TotalCount)
+    local runs = hist.Invocation.InvocationResults.InvocationResult
+    assert.are.equal("2026-11-27T20:55:00Z", runs[1].StartTime)
+    assert.are.equal("2026-11-27T20:45:00Z", runs[3].StartTime)
+    assert.are.equal("Success", runs[3].InvocationStatus)
+    assert.are.equal("Scheduled", task(svc, clock, id).InvocationStatus)
     H.ok(svc, clock, "StopInvocation", { RegionId = R, InvokeId = id })
-    assert.are.equal("Cancelled", H.results(svc, clock, id)[WEB1].InvocationStatus)
+    clock.t = clock.t + 3600
+    r = H.results(svc, clock, id)[WEB1]
+    assert.are.equal("Cancelled", r.InvocationStatus)
+    assert.are.equal(3, r.Repeats)
     assert.are.equal("Stopped", task(svc, clock, id).InvocationStatus)
+    hist = H.ok(svc, clock, "DescribeInvocationResults", { RegionId = R, InvokeId = id, IncludeHistory = "true" })
+    assert.are.equal(6, hist.Invocation.TotalCount)
     local once = start(svc, clock, "echo")
     assert.are.equal("InvalidParameter.IncludeHistory", (H.err(svc, clock, "DescribeInvocationResults",
       { RegionId = R, InvokeId = once, IncludeHistory = "true" })))
+  end)
+
+  it("terminates a periodic run in progress on StopInvocation", function()
+    local svc, clock = H.new()
+    local id = start(svc, clock, "echo a\nsleep 30", { invoke = { Frequency = "rate(2m)" } })
+    clock.t = clock.t + 130
+    assert.are.equal("Running", H.results(svc, clock, id)[WEB1].InvocationStatus)
+    H.ok(svc, clock, "StopInvocation", { RegionId = R, InvokeId = id })
+    clock.t = clock.t + 600
+    local r = H.results(svc, clock, id)[WEB1]
+    assert.are.equal("Terminated", r.InvocationStatus)
+    assert.are.equal("a\n", r.Output)
+    assert.are.equal(1, r.Repeats)
+  end)
+
+  local has_frequency = pcall(require, "ecs.frequency")
+  it("runs cron and at() schedules through ecs.frequency #frequency", function()
+    if not has_frequency then
+      error("ecs.frequency is part of the project and should load here")
+    end
+    local svc, clock = H.new()
+    local cron = start(svc, clock, "echo c", { invoke = { Frequency = "0 */20 * * * ? UTC" } })
+    local at = start(svc, clock, "exit 3", { invoke = { Frequency = "at(2026-11-27 20:45:00)" } })
+    clock.t = clock.t + 200
+    assert.are.equal("Scheduled", H.results(svc, clock, cron)[WEB1].InvocationStatus)
+    assert.are.equal("Scheduled", H.results(svc, clock, at)[WEB1].InvocationStatus)
+    clock.t = H.T0 + 3 * 3600 + 30
+    local r = H.results(svc, clock, cron)[WEB1]
+    assert.are.equal("Scheduled", r.InvocationStatus)
+    assert.are.equal(9, r.Repeats)
+    r = H.results(svc, clock, at)[WEB1]
+    assert.are.equal("Failed", r.InvocationStatus)
+    assert.are.equal(3, r.ExitCode)
+    assert.are.equal("2026-11-27T20:45:00Z", r.StartTime)
+    assert.are.equal("Failed", task(svc, clock, at).InvocationStatus)
   end)
 
   it("aborts runs on an instance that goes offline or stops", function()

@@ -67,7 +67,7 @@ end
 function M.start(st, p, cmd, region_id, content_limit)
   local list = targets.select(st, p, region_id, { max = 100, tags = true })
   local timeout = validate.timeout(p, cmd.Timeout)
-  local mode, freq, kind = validate.repeat_mode(p, timeout, st.clock:sim())
+  local mode, freq, kind, interval = validate.repeat_mode(p, timeout, st.clock:sim())
   local params = validate.parameters(p, cmd)
   if commands.b64_len(#cmd.CommandContent + #(p.Parameters or "")) > content_limit then
     raise("CmdContent.ExceedLimit", "The command content and parameters are larger than %d bytes after Base64.",
@@ -117,6 +117,9 @@ function M.start(st, p, cmd, region_id, content_limit)
   for _, inst in ipairs(list) do
     local rec = { InstanceId = inst.InstanceId, inv = inv, created = now, start = now + st.timing.delivery,
       timeout = timeout, periodic = periodic }
+    if mode == "Period" then
+      rec.schedule = { kind = kind, interval = interval, expr = freq, created = now }
+    end
     if periodic and freq and schedule.needs_new_agent(freq, kind) then
       local min = inst.OSType == "windows" and "2.1.3.282" or "2.2.3.282"
       if not targets.version_at_least(inst.AgentVersion, min) then
@@ -346,11 +349,13 @@ function M.describe_invocation_results(st, p)
     if inv.kind == "command" and inv.RegionId == r and inv_matches(p, inv, tags) then
       for _, rec in ipairs(inv.records) do
         if record_matches(p, rec) then
-          local v = lifecycle.view(rec, now, st.timing)
-          local rs = lifecycle.record_status(v.status)
-          local f = p.InvokeRecordStatus
-          if not f or f == "" or f == rs or f == v.status then
-            matches[#matches + 1] = { inv = inv, rec = rec, v = v, record_status = rs }
+          local views = history and lifecycle.history(rec, now, st.timing) or { lifecycle.view(rec, now, st.timing) }
+          for _, v in ipairs(views) do
+            local rs = lifecycle.record_status(v.status)
+            local f = p.InvokeRecordStatus
+            if not f or f == "" or f == rs or f == v.status then
+              matches[#matches + 1] = { inv = inv, rec = rec, v = v, record_status = rs }
+            end
           end
         end
       end

@@ -2,9 +2,11 @@
 --   Pending (delivery) -> Running (script: sleeps + base run time) ->
 --   Success | Failed | Timeout; StopInvocation gives Cancelled (not started)
 --   or Terminated (running); an instance that stops or loses its agent
---   gives Aborted (not started) or Failed (running). Periodic tasks stay
---   Scheduled until stopped. Views are computed from times, never stored.
+--   gives Aborted (not started) or Failed (running). Periodic tasks are
+--   Scheduled between runs (see periodic.lua). Views are computed from
+--   times, never stored.
 local script = require "ecs.emulator.script"
+local periodic = require "ecs.emulator.periodic"
 
 local M = {}
 
@@ -19,24 +21,12 @@ local function view_fields(status, extra)
   return extra
 end
 
--- rec: { created, start, run = script result, timeout, periodic, fixed,
---        stop_at, abort = { at, code, info }, fail = { code, info } }
--- timing: { run = base run seconds }
--- Returns { status, error_code, error_info, exit_code, output, start_time,
---           finish_time, stop_time, repeats }.
-function M.view(rec, now, timing)
-  if rec.fixed then
-    return view_fields(rec.fixed.status, { error_code = rec.fixed.code, error_info = rec.fixed.info,
-      output = "", finish_time = rec.created, repeats = 0 })
-  end
+-- One run of rec's script starting at `start`, seen at `now`. rec holds
+-- run (script result), timeout, stop_at, abort = { at, code, info },
+-- fail = { code, info }. Returns { status, error_code, error_info,
+-- exit_code, output, start_time, finish_time, stop_time, repeats }.
+local function run_view(rec, start, now, timing)
   local stop, abort = rec.stop_at, rec.abort
-  if rec.periodic then
-    if stop and stop <= now then
-      return view_fields("Cancelled", { output = "", stop_time = stop, finish_time = stop, repeats = 0 })
-    end
-    return view_fields("Scheduled", { output = "", repeats = 0 })
-  end
-  local start = rec.start
   local dur = (timing.run or 1) + rec.run.duration
   local timed_out = dur > rec.timeout
   local fin = start + (timed_out and rec.timeout or dur)
@@ -82,6 +72,66 @@ function M.view(rec, now, timing)
       exit_code = rec.run.exit_code, start_time = start, finish_time = fin, repeats = 1 })
   end
   return view_fields("Success", { output = out, exit_code = 0, start_time = start, finish_time = fin, repeats = 1 })
+end
+
+-- Fire times of a periodic record that started before the stop (if any).
+local function started_runs(rec, now)
+  local upto = now
+  if rec.stop_at and rec.stop_at < upto then upto = rec.stop_at end
+  local fires, count = periodic.fires(rec.schedule, upto)
+  if rec.stop_at and #fires > 0 and fires[#fires] >= rec.stop_at then
+    fires[#fires] = nil
+    count = count - 1
+  end
+  return fires, count
+end
+
+local function periodic_view(rec, now, timing)
+  local stop = rec.stop_at
+  local fires, count = {}, 0
+  if rec.schedule then fires, count = started_runs(rec, now) end
+  if #fires == 0 then
+    if stop and stop <= now then
+      return view_fields("Cancelled", { output = "", stop_time = stop, finish_time = stop, repeats = 0 })
+    end
+    return view_fields("Scheduled", { output = "", repeats = 0 })
+  end
+  local v = run_view(rec, fires[#fires], now, timing)
+  v.repeats = count
+  if v.status == "Running" or v.status == "Terminated" then return v end
+  if stop and stop <= now then
+    v.status, v.stop_time = "Cancelled", stop
+    return v
+  end
+  if periodic.finished(rec.schedule, count) then return v end
+  v.status = "Scheduled"
+  return v
+end
+
+-- The state of one instance of an invocation at `now` (see run_view).
+-- rec: { created, start, run, timeout, periodic, schedule, fixed, stop_at,
+-- abort, fail }; timing: { run = base run seconds }.
+function M.view(rec, now, timing)
+  if rec.fixed then
+    return view_fields(rec.fixed.status, { error_code = rec.fixed.code, error_info = rec.fixed.info,
+      output = "", finish_time = rec.created, repeats = 0 })
+  end
+  if rec.periodic then return periodic_view(rec, now, timing) end
+  return run_view(rec, rec.start, now, timing)
+end
+
+-- Every run of a periodic record so far, newest first (IncludeHistory).
+function M.history(rec, now, timing)
+  if rec.fixed or not rec.periodic or not rec.schedule then return { M.view(rec, now, timing) } end
+  local fires = started_runs(rec, now)
+  local out = {}
+  for i = #fires, 1, -1 do
+    local v = run_view(rec, fires[i], now, timing)
+    v.repeats = 1
+    out[#out + 1] = v
+  end
+  if #out == 0 then out[1] = M.view(rec, now, timing) end
+  return out
 end
 
 local FAILED_LIKE = { Failed = true, Invalid = true, Aborted = true, Error = true, Timeout = true }
