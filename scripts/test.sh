@@ -64,6 +64,9 @@ note "== luacheck"
 if luacheck --no-color lua spec bin examples >"$LOGS/luacheck.log" 2>&1; then count 1 0 luacheck; else
   count 0 1 luacheck; tail -20 "$LOGS/luacheck.log"; fi
 
+note "== static checks of src/ (clang-tidy, cppcheck)"
+if bash scripts/static.sh >"$LOGS/static.log" 2>&1; then count 1 0 static; else count 0 1 static; tail -20 "$LOGS/static.log"; fi
+
 note "== busted, Lua 5.4 (whole suite)"
 busted_run busted-5.4 lua5.4 build spec
 

@@ -59,7 +59,10 @@ static char *dup_str(lua_State *L, const char *s) {
   if (s == NULL) return NULL;
   n = strlen(s);
   d = (char *)malloc(n + 1);
-  if (d == NULL) luaL_error(L, "not enough memory");
+  if (d == NULL) {
+    luaL_error(L, "not enough memory");
+    return NULL;
+  }
   memcpy(d, s, n + 1);
   return d;
 }
