@@ -27,7 +27,7 @@ typedef struct client {
   double offset;
   double requests, connections;
   ecs_xfer x;
-  ecs_buf body, sts, cr, sh, tmp;
+  ecs_buf body, sts, cr, sh, tmp, auth; /* auth: the Authorization value, kept apart from tmp */
 } client;
 
 typedef struct hdr_list {
@@ -98,6 +98,8 @@ static void client_release(client *c) {
   ecs_buf_free(&c->cr);
   ecs_buf_free(&c->sh);
   ecs_buf_free(&c->tmp);
+  if (c->auth.p) OPENSSL_cleanse(c->auth.p, c->auth.cap);
+  ecs_buf_free(&c->auth);
   free(c->url); free(c->host); free(c->path); free(c->region); free(c->akid);
   wipe_free(&c->secret);
   wipe_free(&c->token);
@@ -231,7 +233,7 @@ int ecs_client_new(lua_State *L) {
   c->closed = 0;
   ecs_xfer_init(&c->x);
   ecs_buf_init(&c->body); ecs_buf_init(&c->sts); ecs_buf_init(&c->cr);
-  ecs_buf_init(&c->sh); ecs_buf_init(&c->tmp);
+  ecs_buf_init(&c->sh); ecs_buf_init(&c->tmp); ecs_buf_init(&c->auth);
   c->v3 = 1;
   c->http.connect_timeout_ms = 5000;
   c->http.timeout_ms = 10000;
@@ -424,15 +426,15 @@ static void build_request(lua_State *L, client *c, const char *action, int param
     ecs_v3_string_to_sign(&c->sts, c->cr.p, c->cr.len);
     if (c->sts.oom || ecs_v3_signature(c->secret, strlen(c->secret), c->sts.p, c->sts.len, r->sig) != 0)
       luaL_error(L, "signing failed (out of memory)");
-    ecs_buf_reset(&c->tmp);
-    ecs_buf_adds(&c->tmp, "ACS3-HMAC-SHA256 Credential=");
-    ecs_buf_adds(&c->tmp, c->akid);
-    ecs_buf_adds(&c->tmp, ",SignedHeaders=");
-    ecs_buf_add(&c->tmp, c->sh.p, c->sh.len);
-    ecs_buf_adds(&c->tmp, ",Signature=");
-    ecs_buf_adds(&c->tmp, r->sig);
-    if (ecs_buf_cstr(&c->tmp) == NULL) luaL_error(L, "not enough memory");
-    add_hdr(&r->h, "authorization", c->tmp.p);
+    ecs_buf_reset(&c->auth);
+    ecs_buf_adds(&c->auth, "ACS3-HMAC-SHA256 Credential=");
+    ecs_buf_adds(&c->auth, c->akid);
+    ecs_buf_adds(&c->auth, ",SignedHeaders=");
+    ecs_buf_add(&c->auth, c->sh.p, c->sh.len);
+    ecs_buf_adds(&c->auth, ",Signature=");
+    ecs_buf_adds(&c->auth, r->sig);
+    if (ecs_buf_cstr(&c->auth) == NULL) luaL_error(L, "not enough memory");
+    add_hdr(&r->h, "authorization", c->auth.p);
     add_hdr(&r->h, "accept", "application/json");
   }
   if (c->body.oom || ecs_buf_cstr(&c->body) == NULL) luaL_error(L, "not enough memory");
