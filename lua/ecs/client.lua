@@ -193,7 +193,9 @@ function Client:policy_for(opts)
   local p = self.policy
   if opts and opts.retry ~= nil then
     if opts.retry == false then return false end
-    p = retry.check_config(opts.retry)
+    local ok, res = pcall(retry.check_config, opts.retry)
+    if not ok then error("ecs: call option " .. tostring(res):gsub("^[^:]*:%d+: ", ""), 3) end
+    p = res
   end
   return p
 end

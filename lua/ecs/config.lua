@@ -1,11 +1,12 @@
 --- Client configuration: validation and defaults. A wrong type or an unknown
 -- key raises at once, naming the option.
-local error, type, pairs, tostring = error, type, pairs, tostring
+local error, type, pairs, tostring, pcall = error, type, pairs, tostring, pcall
 
 local M = {}
 
+-- raised without a position; check() re-raises at the caller of ecs.new
 local function fail(name, msg)
-  error(("ecs.new: bad option '%s': %s"):format(name, msg), 4)
+  error(("ecs.new: bad option '%s': %s"):format(name, msg), 0)
 end
 
 local function one_of(...)
@@ -116,7 +117,9 @@ function M.check(user)
     if type(k) ~= "string" then error("ecs.new: option names must be strings", 3) end
     local check = M.schema[k]
     if not check then error(("ecs.new: unknown option '%s'"):format(k), 3) end
-    out[k] = check(k, v)
+    local ok, res = pcall(check, k, v)
+    if not ok then error(res, 3) end
+    out[k] = res
   end
   out.signature_version = out.signature_version or "v3"
   out.timeout = out.timeout or { connect = 5, read = 10 }
