@@ -107,7 +107,8 @@ function nginx.start()
       nginx.stop()
     end
   end
-  error("nginx did not start: " .. tostring(read_file(prefix .. "/start.log")) .. tostring(read_file(prefix .. "/error.log")))
+  error("nginx did not start: " .. tostring(read_file(prefix .. "/start.log"))
+    .. tostring(read_file(prefix .. "/error.log")))
 end
 
 function nginx.stop()
@@ -227,7 +228,8 @@ end
 local function run_fanout()
   local ok, why = plan.fanout_ready()
   if not ok then return nil, why end
-  local okr, res = pcall(run_figures, lua_cmd("fanout.lua", { instances = FLEET_SIZE }))
+  local okr, res = pcall(run_figures, lua_cmd("fanout.lua", { instances = FLEET_SIZE,
+    emu_cpu = PIN and SERVER_CPU or -1 }))
   if not okr then return nil, "failed: " .. tostring(res):gsub("\n.*", "") end
   return res
 end

@@ -33,7 +33,9 @@ M.throughput = {
 --- Whether the fan-out benchmark can run: the fleet layer and the emulator.
 function M.fanout_ready()
   local ok_fleet = pcall(require, "ecs.fleet")
-  if not ok_fleet then return false, "not measured: the fleet layer (lua/ecs/fleet.lua, invoke_fleet) is not there yet" end
+  if not ok_fleet then
+    return false, "not measured: the fleet layer (lua/ecs/fleet.lua, invoke_fleet) is not there yet"
+  end
   local f = io.open("bin/ecs-emulator", "rb")
   if not f then return false, "not measured: bin/ecs-emulator is not there" end
   f:close()
@@ -75,7 +77,8 @@ function M.rows(results, opts)
     rows[#rows + 1] = row
   end
   local fr = results.fresh or {}
-  rows[#rows + 1] = { id = "fresh_wall", group = "Process cost", label = "one call from a fresh lua5.4 process (median)",
+  rows[#rows + 1] = { id = "fresh_wall", group = "Process cost",
+    label = "one call from a fresh lua5.4 process (median)",
     value = fr.wall_ms, unit = "ms", target = "<= 50 ms", status = status_max(fr.wall_ms, 50),
     note = fr.wall_ms_min and format("min %.1f ms over %d runs", fr.wall_ms_min, fr.runs or 0) }
   local fresh_mb = fr.maxrss_kb and fr.maxrss_kb / 1024
@@ -95,6 +98,17 @@ function M.rows(results, opts)
     rows[#rows + 1] = { id = "fanout_wall", group = "Fleet", label = flabel, unit = "s", status = "n/a",
       note = results.fanout_reason }
   else
+    local parts = {}
+    for k, v in pairs(fan) do
+      local action = k:match("^calls_(.+)$")
+      if action then
+        parts[#parts + 1] = format("%s %d (formula %d)", action, v, fan["expect_" .. action] or -1)
+      end
+    end
+    table.sort(parts)
+    fan.calls_note = table.concat(parts, ", ")
+    fan.note = format("client CPU %.2f s, emulator CPU %.2f s; %d eligible, %d invocations, %d result pages",
+      fan.cpu_s or -1, fan.emu_cpu_s or -1, fan.eligible or -1, fan.invocations or -1, fan.polls or -1)
     rows[#rows + 1] = { id = "fanout_wall", group = "Fleet", label = flabel .. ": wall time", value = fan.wall_s,
       unit = "s", note = fan.note }
     rows[#rows + 1] = { id = "fanout_cpu", label = "  client CPU per instance", value = fan.cpu_us_per_instance,
@@ -144,7 +158,8 @@ function M.render(rows, info)
   for _, r in ipairs(rows) do
     if r.group then w(r.group) end
     local line = "  " .. pad(r.label, 52) .. lpad(num(r.value, r.unit), 10) .. " " .. pad(r.unit or "", 6)
-      .. lpad(r.ratio and format("%.2f", r.ratio) or "", 7) .. "  " .. pad(r.target or (r.ref and ("vs " .. r.ref) or ""), 22)
+      .. lpad(r.ratio and format("%.2f", r.ratio) or "", 7) .. "  "
+      .. pad(r.target or (r.ref and ("vs " .. r.ref) or ""), 22)
       .. lpad(r.cpu_us and format("%.1f", r.cpu_us) or "", 8) .. "  " .. (r.status or "")
     w(line)
     if r.note then w("      " .. r.note) end
