@@ -71,7 +71,7 @@ end
 local function guarded(svc, fn)
   local ok, res = pcall(fn)
   if ok then return res end
-  return fail(svc, 400, tostring(res))
+  return fail(svc, 400, (tostring(res):gsub("^[^:%s]+%.lua:%d+: ", "")))
 end
 
 function M.handle(svc, req)

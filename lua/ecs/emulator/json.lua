@@ -128,6 +128,7 @@ function M.encode(v)
   mark_empty(v, 0)
   local ok, s = pcall(encoder.encode, v)
   if not ok then error("json: " .. tostring(s), 0) end
+  if find(s, "\\/", 1, true) then s = s:gsub("\\/", "/") end -- cjson writes / as \/
   local i = find(s, EMPTY_JSON, 1, true)
   if not i then return s end
   local out, pos = {}, 1
