@@ -114,6 +114,32 @@ describe("invoke_fleet", function()
     assert.truthy(elapsed >= 0.7, elapsed)
   end)
 
+  it("paces every call of the run under `rate`", function()
+    support.fleet(emu, { count = 50, regions = { "cn-hangzhou" }, running = 1, offline = 0, windows = 0 })
+    local times = {}
+    local orig = client.call_batch
+    client.call_batch = function(self, calls, opts)
+      for _ = 1, #calls do times[#times + 1] = client.clock() end
+      return orig(self, calls, opts)
+    end
+    local orig_call = client.call
+    client.call = function(self, action, params, opts)
+      times[#times + 1] = client.clock()
+      return orig_call(self, action, params, opts)
+    end
+    local rep = client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT, targets = { all = true },
+                                      batch_size = 10, rate = 0.5, wait = false }
+    client.call_batch, client.call = nil, nil
+    assert.equal(5, #rep.invocations)
+    assert.equal(7, rep.calls.total)           -- one page, one status call, five batches
+    assert.equal(7, #times)
+    -- two seconds (client clock) between calls, less the time between pacing and sending
+    for i = 2, #times do
+      assert.truthy(times[i] - times[i - 1] >= 1.5, times[i] - times[i - 1])
+    end
+    assert.truthy(times[#times] - times[1] >= 11.5)
+  end)
+
   -- 40 instances in batches of 10; two instances of every batch are stopped
   -- right after their batch is launched, so each batch adds two infra results.
   local function failing_run(max_errors)
