@@ -268,6 +268,11 @@ local function main()
   end
   local started = socket.gettime()
   local url = nginx.start()
+  local lf2 = io.open(LOG, "ab")
+  if lf2 then
+    lf2:write("nginx: ", nginx.prefix, " ", url, "\n")
+    lf2:close()
+  end
   local results = {}
   local ok, err = pcall(function()
     results.throughput = run_throughput(url)
