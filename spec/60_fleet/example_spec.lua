@@ -21,7 +21,7 @@ describe("examples/rolling_restart.lua", function()
   teardown(function() emu:stop() end)
 
   it("restarts the tagged fleet one instance at a time and exits 0", function()
-    local out, code = run_example { ECS_ENDPOINT = emu.url, ECS_SIGNATURE_VERSION = "v2" }
+    local out, code = run_example { ECS_ENDPOINT = emu.url }
     assert.equal(0, code, out)
     for _, id in ipairs { "i-bp1emuweb01", "i-bp1emuweb02", "i-bp1emuweb03" } do
       assert.matches(id .. "%s+success%s+exit 0%s+draining web%-0%d | restarting the server process | healthy", out)
@@ -38,7 +38,7 @@ describe("examples/rolling_restart.lua", function()
   it("stops when the first batch cannot be sent and exits 1", function()
     emu:admin("POST", "/_emulator/reset")
     emu:admin("POST", "/_emulator/faults", { { kind = "error503", action = "RunCommand" } })
-    local out, code = run_example { ECS_ENDPOINT = emu.url, ECS_SIGNATURE_VERSION = "v2" }
+    local out, code = run_example { ECS_ENDPOINT = emu.url }
     emu:admin("DELETE", "/_emulator/faults")
     assert.equal(1, code, out)
     assert.matches("stopped early", out, 1, true)

@@ -25,7 +25,6 @@ function M.client(emu, cfg)
     clock = function() return t0 + (socket.gettime() - t0) * scale end,
     sleep = function(s) if s > 0 then socket.sleep(s / scale) end end,
     retry = { attempts = 3, base_delay = 0.01, max_delay = 0.05 },
-    signature_version = "v2",
   }
   for k, v in pairs(cfg or {}) do if k ~= "scale" then c[k] = v end end
   return ecs.new(c)
