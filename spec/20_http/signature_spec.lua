@@ -90,6 +90,26 @@ describe("signed calls over HTTP", function()
         c:close()
       end)
 
+      it("carries a 24 KB command with odd bytes and a 100-instance list, and it still verifies", function()
+        local c = client { signature_version = version }
+        local chars = {}
+        for i = 1, 255 do chars[#chars + 1] = string.char(i) end
+        local content = string.rep(table.concat(chars), 72):sub(1, 18000)
+        local ids = {}
+        for i = 1, 100 do ids[i] = "i-" .. i end
+        srv:reset()
+        local res, err = c:run_command { CommandContent = content, Type = "RunShellScript", InstanceId = ids,
+                                         Parameters = { ["név"] = "中文 & = + %" }, Echo = "✓" }
+        assert.is_nil(err)
+        assert.are.equal(version, res.Verified)
+        assert.are.equal("✓", res.Echo)
+        local p = core.parse_query(srv:requests()[1].body)
+        assert.are.equal(content, p.CommandContent)
+        assert.are.equal("i-100", p["InstanceId.100"])
+        assert.are.equal('{"név":"中文 & = + %"}', p.Parameters)
+        c:close()
+      end)
+
       it("signs every retry afresh and keeps one ClientToken", function()
         local c = client { signature_version = version, retry = { attempts = 3, base_delay = 0.001 },
                            sleep = function() end }
