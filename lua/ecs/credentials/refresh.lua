@@ -12,6 +12,15 @@ M.MARGIN = 180        -- seconds before expiry at which a refresh starts
 M.WAIT = 5            -- seconds a caller waits for another caller's refresh
 M.RETRY_AFTER = 10    -- seconds between failed refreshes while serving the old set
 
+-- Lua 5.1 cannot yield across pcall (LuaJIT and 5.2+ can): inside a
+-- coroutine there a fetch runs unprotected, and a refresh left unfinished
+-- by an error counts as abandoned after WAIT seconds.
+local protected = _VERSION ~= "Lua 5.1" or rawget(_G, "jit") ~= nil
+local function run(fetch)
+  if protected or coroutine.running() == nil then return pcall(fetch) end
+  return true, fetch()
+end
+
 local Refresher = {}
 Refresher.__index = Refresher
 
@@ -66,14 +75,15 @@ function Refresher:_get()
   local now = self.clock()
   local cur = self.current
   if fresh(cur, now, self.margin) then return cur end
+  if self.refreshing and now - self.refreshing > M.WAIT then self.refreshing = false end
   if self.refreshing then
     if valid(cur, now) then return cur end
     return self:_wait()
   end
   if valid(cur, now) and self.next_try and now < self.next_try then return cur end
-  self.refreshing = true
+  self.refreshing = now
   self.fetches = self.fetches + 1
-  local ok, new, err = pcall(self.fetch)
+  local ok, new, err = run(self.fetch)
   self.refreshing = false
   if ok and type(new) == "table" then
     self.current, self.next_try, self.last_error = new, nil, nil
