@@ -82,6 +82,7 @@ local function v2(server, prepare, secrets)
   local req = prepare { nonce = flat.SignatureNonce, timestamp = ts }
   if not req then return nil end
   local ours = flat_of(req)
+  if ours.SignatureNonce ~= flat.SignatureNonce then return nil end
   ours.Signature = nil
   local sts = core.v2_string_to_sign(req.method, ours)
   return M.compare(clean(sts, secrets), clean(server.sts, secrets), "string to sign")
@@ -95,7 +96,7 @@ local function v3(server, prepare, secrets)
   local ts = date and core.parse_timestamp(date)
   if not ts or not nonce then return nil end
   local req = prepare { nonce = nonce, timestamp = ts }
-  if not req then return nil end
+  if not req or not req.headers or req.headers["x-acs-signature-nonce"] ~= nonce then return nil end
   local q = req.url and req.url:match("%?(.*)$")
   local ours = core.v3_canonical_request(req.method, req.path or "/", q and core.parse_query(q) or {},
                                          req.headers, req.headers["x-acs-content-sha256"] or "")
