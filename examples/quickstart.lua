@@ -12,11 +12,12 @@ local core = require "ecs.core"
 
 local REGION = "cn-hangzhou"
 local WAIT_SECONDS = 120          -- give up waiting for results after this long
-local POLL_INTERVAL = 0.5
+-- {{greeting}} is a parameter filled in at each run; {{ACS::InstanceId}} is
+-- filled in by the agent on each instance.
 local SCRIPT = [[
-echo "Hello from Cloud Assistant"
+echo "{{greeting}} from {{ACS::InstanceId}}"
 sleep 5
-echo "uptime check done"
+echo "checks done"
 exit 0
 ]]
 
@@ -24,10 +25,10 @@ local write, format, concat = io.write, string.format, table.concat
 
 local function say(...) write(format(...), "\n") end
 
-local function step(n, total, action, what)
+local function step(n, total, title, ...)
   say("")
-  say("Step %d/%d  %s", n, total, action)
-  say("           %s", what)
+  say("Step %d/%d  %s", n, total, title)
+  for _, line in ipairs({ ... }) do say("          %s", line) end
 end
 
 local function fail(what, err)
@@ -79,17 +80,6 @@ local function list_of(set)
   return out
 end
 
--- Split a list into batches of at most n (the service takes up to 100 IDs).
-local function batches(list, n)
-  local out = {}
-  for i = 1, #list, n do
-    local b = {}
-    for j = i, math.min(i + n - 1, #list) do b[#b + 1] = list[j] end
-    out[#out + 1] = b
-  end
-  return out
-end
-
 local function nonempty(s) return s ~= nil and s ~= "" and s ~= core.null end
 
 ---------------------------------------------------------------------------
@@ -101,161 +91,116 @@ if not nonempty(endpoint) then
 end
 
 local client = ecs.new { region = REGION, endpoint = endpoint }
-local TOTAL = 6
+local TOTAL = 5
 
-say("Cloud Assistant runs shell scripts on ECS instances (cloud virtual machines)")
+say("Cloud Assistant runs scripts on ECS instances (virtual machines in Alibaba Cloud)")
 say("through an agent installed on each of them. This quickstart talks to %s.", endpoint)
 
--- 1. Discover the instances -------------------------------------------------
-step(1, TOTAL, "DescribeInstances", "list the instances (virtual machines) in region " .. REGION)
-local instances, order = {}, {}
-local token
-for _ = 1, 100 do -- bounded paging
-  local res, err = client:describe_instances { MaxResults = 100, NextToken = token }
-  if not res then fail("DescribeInstances", err) end
-  for _, inst in ipairs(res.Instances and res.Instances.Instance or {}) do
-    if not instances[inst.InstanceId] then order[#order + 1] = inst.InstanceId end
-    instances[inst.InstanceId] = inst
-  end
-  token = res.NextToken
-  if not nonempty(token) then break end
-end
-if #order == 0 then fail("DescribeInstances", "no instance in " .. REGION) end
+-- 1. Which instances can run a shell script? -------------------------------
+step(1, TOTAL, "Find the instances that can run a shell script",
+  "select_instances lists the instances (DescribeInstances) and asks which ones have",
+  "their Cloud Assistant agent online (DescribeCloudAssistantStatus).")
+local sel, serr = client:select_instances { targets = { all = true }, command_type = "RunShellScript" }
+if not sel then fail("select_instances", serr) end
+local why = {}
+for _, s in ipairs(sel.skipped) do why[s.InstanceId] = s.message or s.reason end
 do
   local rows = {}
-  for _, id in ipairs(order) do
-    local inst = instances[id]
+  local ids = {}
+  for id in pairs(sel.instances) do ids[#ids + 1] = id end
+  table.sort(ids)
+  for _, id in ipairs(ids) do
+    local inst, st = sel.instances[id], sel.agents[id]
+    local agent = "-"
+    if st and not nonempty(st.CloudAssistantVersion) then
+      agent = "not installed"
+    elseif st then
+      agent = (tostring(st.CloudAssistantStatus) == "true" and "online " or "offline ") .. st.CloudAssistantVersion
+    end
     rows[#rows + 1] = { id, inst.InstanceName or "", inst.Status or "?", inst.OSType or "?",
-                        inst.InstanceNetworkType or "?" }
+                        inst.InstanceNetworkType or "?", agent, why[id] and "no" or "yes" }
   end
   say("")
-  print_table({ "InstanceId", "Name", "Status", "OS", "Network" }, rows)
+  print_table({ "InstanceId", "Name", "Status", "OS", "Network", "Agent", "Eligible" }, rows)
+  say("  (Agent \"-\": not asked, the instance was already left out.)")
 end
+local eligible = sel.eligible
+say("")
+say("  %d of %d instances can run it (%d API calls).", #eligible, #eligible + #sel.skipped,
+  (sel.calls.DescribeInstances or 0) + (sel.calls.DescribeCloudAssistantStatus or 0))
+if #eligible == 0 then fail("select_instances", "no instance is Running with its agent online") end
 
--- 2. Is the agent online? ---------------------------------------------------
-step(2, TOTAL, "DescribeCloudAssistantStatus",
-  "ask which instances have the Cloud Assistant agent online (it runs the scripts)")
-local agent = {}
-for _, batch in ipairs(batches(order, 50)) do
-  local res, err = client:describe_cloud_assistant_status { InstanceId = batch, MaxResults = 50 }
-  if not res then fail("DescribeCloudAssistantStatus", err) end
-  local set = res.InstanceCloudAssistantStatusSet
-  for _, st in ipairs(set and set.InstanceCloudAssistantStatus or {}) do
-    agent[st.InstanceId] = st
-  end
-end
-
-local eligible, skipped = {}, {}
-for _, id in ipairs(order) do
-  local inst, st = instances[id], agent[id]
-  local why
-  if inst.Status ~= "Running" then
-    why = "instance is " .. tostring(inst.Status) .. ", not Running"
-  elseif not st or tostring(st.CloudAssistantStatus) ~= "true" then
-    why = "Cloud Assistant agent is offline or not installed"
-  elseif tostring(inst.OSType):lower() ~= "linux" then
-    why = "OS is " .. tostring(inst.OSType) .. ": a shell script (RunShellScript) needs Linux"
-  end
-  if why then skipped[#skipped + 1] = { id = id, why = why } else eligible[#eligible + 1] = id end
-end
-say("  %d of %d instances can run the script: Running, agent online, Linux.", #eligible, #order)
-if #eligible == 0 then fail("eligibility", "no instance is Running with its agent online") end
-
--- 3. Save the script as a command ------------------------------------------
-step(3, TOTAL, "CreateCommand", "save a small shell script as a reusable command")
+-- 2. Save the script as a command ------------------------------------------
+step(2, TOTAL, "CreateCommand: save the shell script as a reusable command")
 local created, cerr = client:create_command {
-  Name = "quickstart-hello", Type = "RunShellScript", Timeout = 60,
+  Name = "quickstart-hello", Type = "RunShellScript", Timeout = 60, EnableParameter = true,
   Description = "Quickstart: say hello", CommandContent = core.base64_encode(SCRIPT),
 }
 if not created then fail("CreateCommand", cerr) end
 local command_id = created.CommandId
-say("  CommandId %s, script:", command_id)
+say("  CommandId %s:", command_id)
 for line in SCRIPT:gmatch("([^\n]+)") do say("    | %s", line) end
 
--- 4. Run it ---------------------------------------------------------------
-step(4, TOTAL, "InvokeCommand", "run the command on the " .. #eligible .. " eligible instances")
-if skipped[1] then
+-- 3. Run it ---------------------------------------------------------------
+step(3, TOTAL, "InvokeCommand: run the command on the " .. #eligible .. " eligible instances",
+  'with the parameter greeting = "Hello".')
+local params = { greeting = "Hello" }
+if sel.skipped[1] then
   -- The service checks every listed instance and refuses the whole call if
   -- one cannot run the command; show that once with an ineligible instance.
-  local bad = skipped[1]
-  local res, err = client:invoke_command { CommandId = command_id, InstanceId = { eligible[1], bad.id } }
-  if res then fail("InvokeCommand", "the service accepted ineligible instance " .. bad.id) end
-  say("  (Including %s would have been refused for the whole call: %s)",
-    bad.id, err.code or tostring(err))
+  local bad = sel.skipped[1].InstanceId
+  local res, err = client:invoke_command { CommandId = command_id, Parameters = params,
+                                           InstanceId = { eligible[1], bad } }
+  if res then fail("InvokeCommand", "the service accepted ineligible instance " .. bad) end
+  say("  Listing an ineligible instance (%s) too makes the service refuse the", bad)
+  say("  whole call: %s. That is why instances are checked first.", err.code or tostring(err))
 end
-local invoke_ids = {}
-for _, batch in ipairs(batches(eligible, 100)) do
-  local res, err = client:invoke_command { CommandId = command_id, InstanceId = batch }
-  if not res then fail("InvokeCommand", err) end
-  invoke_ids[#invoke_ids + 1] = res.InvokeId
-  say("  InvokeId %s: %d instances", res.InvokeId, #batch)
-end
+local invoked, ierr = client:invoke_command { CommandId = command_id, Parameters = params, InstanceId = eligible }
+if not invoked then fail("InvokeCommand", ierr) end
+local invoke_id = invoked.InvokeId
+say("  InvokeId %s: the run started on %d instances.", invoke_id, #eligible)
 
--- 5. Wait for the results -------------------------------------------------
-step(5, TOTAL, "DescribeInvocationResults",
-  "poll each instance's result until every one has finished (Pending -> Running -> Success/Failed)")
-local FINAL = { Success = true, Failed = true, Invalid = true, Aborted = true, Error = true,
-                Timeout = true, Cancelled = true, Terminated = true }
-local results = {}
-local sleep = require("socket").sleep
-local gettime = require("socket").gettime
-local deadline = gettime() + WAIT_SECONDS
+-- 4. Wait for the results -------------------------------------------------
+step(4, TOTAL, "Wait for every instance to finish",
+  "wait_invocation polls DescribeInvocationResults until each instance reaches a final",
+  "status (Pending -> Running -> Success, Failed or Timeout) and decodes its output.")
 local last_report
-while true do
-  for _, invoke_id in ipairs(invoke_ids) do
-    local next_token
-    for _ = 1, 100 do
-      local res, err = client:describe_invocation_results { InvokeId = invoke_id, MaxResults = 50,
-                                                           NextToken = next_token }
-      if not res then fail("DescribeInvocationResults", err) end
-      local inv = res.Invocation or {}
-      for _, r in ipairs(inv.InvocationResults and inv.InvocationResults.InvocationResult or {}) do
-        results[r.InstanceId] = r
-      end
-      next_token = inv.NextToken
-      if not nonempty(next_token) then break end
+local outcome, werr = client:wait_invocation(invoke_id, {
+  instances = eligible, timeout = WAIT_SECONDS, poll = { min = 0.3, max = 1, jitter = 0 },
+  on_progress = function(p)
+    local counts = {}
+    for _, st in pairs(p.statuses) do counts[st] = (counts[st] or 0) + 1 end
+    local parts = {}
+    for _, st in ipairs(list_of(counts)) do parts[#parts + 1] = counts[st] .. " " .. st end
+    local report = concat(parts, ", ")
+    if report ~= last_report then
+      say("  %d/%d finished: %s", p.finished, #eligible, report)
+      last_report = report
     end
-  end
-  local done, counts = 0, {}
-  for _, id in ipairs(eligible) do
-    local st = results[id] and results[id].InvocationStatus or "Pending"
-    counts[st] = (counts[st] or 0) + 1
-    if FINAL[st] then done = done + 1 end
-  end
-  local parts = {}
-  for _, st in ipairs(list_of(counts)) do parts[#parts + 1] = counts[st] .. " " .. st end
-  local report = concat(parts, ", ")
-  if report ~= last_report then say("  %d/%d finished: %s", done, #eligible, report); last_report = report end
-  if done == #eligible then break end
-  if gettime() > deadline then fail("waiting", "results not final after " .. WAIT_SECONDS .. " s") end
-  sleep(POLL_INTERVAL)
-end
+  end,
+})
+if not outcome then fail("wait_invocation", werr) end
 
 say("")
 local rows, failures = {}, 0
 for _, id in ipairs(eligible) do
-  local r = results[id]
-  local output = ""
-  if nonempty(r.Output) then
-    local decoded = core.base64_decode(r.Output)
-    output = (decoded or r.Output):gsub("\n$", "")
-  end
-  if nonempty(r.ErrorInfo) then output = output .. (output ~= "" and "\n" or "") .. "(" .. r.ErrorInfo .. ")" end
-  local exit = r.ExitCode ~= nil and r.ExitCode ~= core.null and format("%d", r.ExitCode) or "-"
-  if r.InvocationStatus ~= "Success" then failures = failures + 1 end
-  rows[#rows + 1] = { id, r.InvocationStatus, exit, output }
+  local r = outcome.results[id] or { status = "(no result)" }
+  local output = (r.output or ""):gsub("\n$", "")
+  if r.error_info then output = output .. (output ~= "" and "\n" or "") .. "(" .. r.error_info .. ")" end
+  if r.status ~= "Success" then failures = failures + 1 end
+  rows[#rows + 1] = { id, r.status, r.exit_code and format("%d", r.exit_code) or "-", output }
 end
 print_table({ "InstanceId", "Status", "ExitCode", "Output" }, rows)
 
 say("")
-say("Not eligible (skipped before invoking):")
-if #skipped == 0 then say("  none") end
+say("Not eligible (left out before invoking):")
+if #sel.skipped == 0 then say("  none") end
 local srows = {}
-for _, s in ipairs(skipped) do srows[#srows + 1] = { s.id, s.why } end
+for _, s in ipairs(sel.skipped) do srows[#srows + 1] = { s.InstanceId, s.message or s.reason } end
 if #srows > 0 then print_table({ "InstanceId", "Why" }, srows) end
 
--- 6. Tidy up --------------------------------------------------------------
-step(6, TOTAL, "DeleteCommand", "delete the saved command (saved commands count against a quota)")
+-- 5. Tidy up --------------------------------------------------------------
+step(5, TOTAL, "DeleteCommand: delete the saved command (saved commands count against a quota)")
 local deleted, derr = client:delete_command { CommandId = command_id }
 if not deleted then fail("DeleteCommand", derr) end
 say("  deleted %s", command_id)
@@ -265,4 +210,5 @@ if failures > 0 then
   say("Done, but %d of %d instances did not succeed.", failures, #eligible)
   os.exit(1)
 end
-say("Done: the script ran on %d instances, all succeeded; %d were skipped.", #eligible, #skipped)
+say("Done: the script ran on %d instances and succeeded on all of them; %d were left out.",
+  #eligible, #sel.skipped)

@@ -552,3 +552,205 @@ describe("emulator server module", function()
     s:close()
   end)
 end)
+
+describe("emulator host serving the real service", function()
+  local core = require "ecs.core"
+  local dir, emu
+
+  setup(function()
+    dir = helper.tmpdir()
+    emu = helper.start { args = { "--log", dir .. "/access.log", "--time-scale", "50" } }
+  end)
+
+  teardown(function()
+    if emu then emu:stop() end
+    helper.rmdir(dir)
+  end)
+
+  before_each(function()
+    emu:admin("DELETE", "/_emulator/faults")
+  end)
+
+  local function client(extra)
+    local cfg = { endpoint = emu.url, region = "cn-hangzhou", access_key_id = "testid",
+                  access_key_secret = "testsecret" }
+    for k, v in pairs(extra or {}) do cfg[k] = v end
+    return core.new(cfg)
+  end
+
+  it("answers requests signed with V3 and with V2", function()
+    for _, v in ipairs({ "v3", "v2" }) do
+      local cl = client { signature_version = v }
+      local res, err = cl:call("DescribeInstances", { MaxResults = 100 })
+      cl:close()
+      assert.is_truthy(res, v .. ": " .. tostring(err))
+      assert.is_true(#res.Instances.Instance >= 10)
+      assert.are.equal("string", type(res.RequestId))
+    end
+  end)
+
+  it("passes the service's signature errors through with their status", function()
+    local cl = client { access_key_secret = "not-the-secret" }
+    local res, err = cl:call("DescribeInstances", {})
+    cl:close()
+    assert.is_nil(res)
+    assert.are.equal("SignatureDoesNotMatch", err.code)
+    assert.are.equal(400, err.http_status)
+    assert.is_nil(tostring(err):find("not-the-secret", 1, true))
+  end)
+
+  it("answers 64 concurrent signed calls, each once", function()
+    local before = emu:admin("GET", "/_emulator/counters")
+    local cl = client()
+    local calls = {}
+    for i = 1, 64 do calls[i] = { "DescribeCloudAssistantStatus", { InstanceId = { "i-bp1emuweb01" } } } end
+    local t0 = socket.gettime()
+    local out = cl:call_batch(calls, { concurrency = 64 })
+    local elapsed = socket.gettime() - t0
+    cl:close()
+    local ids = {}
+    for i = 1, 64 do
+      local res, err = out[i][1], out[i][2]
+      assert.is_truthy(res, tostring(err))
+      local st = res.InstanceCloudAssistantStatusSet.InstanceCloudAssistantStatus[1]
+      assert.are.equal("i-bp1emuweb01", st.InstanceId)
+      ids[res.RequestId] = true
+    end
+    local n = 0
+    for _ in pairs(ids) do n = n + 1 end
+    assert.are.equal(64, n)
+    local after = emu:admin("GET", "/_emulator/counters")
+    assert.are.equal((before.calls.DescribeCloudAssistantStatus or 0) + 64, after.calls.DescribeCloudAssistantStatus)
+    assert.is_true(elapsed < 10, "64 calls took " .. elapsed .. " s")
+  end)
+
+  it("holds delayed answers without blocking other connections", function()
+    emu:admin("POST", "/_emulator/faults", { { kind = "delay", delay = 0.5, action = "DescribeRegions" } })
+    local cl = client()
+    local calls = {}
+    for i = 1, 20 do calls[i] = { "DescribeRegions", {} } end
+    local t0 = socket.gettime()
+    local out = cl:call_batch(calls, { concurrency = 20 })
+    local elapsed = socket.gettime() - t0
+    cl:close()
+    for i = 1, 20 do assert.is_truthy(out[i][1], tostring(out[i][2])) end
+    assert.is_true(elapsed >= 0.45, "delay not applied: " .. elapsed)
+    assert.is_true(elapsed < 0.5 * 20 / 4, "20 delayed calls took " .. elapsed .. " s")
+  end)
+
+  it("drops connections before and after the action, and keeps serving", function()
+    emu:admin("POST", "/_emulator/faults", { { kind = "drop_after", action = "CreateCommand", first = 1 },
+                                            { kind = "drop_before", action = "DescribeInstances", first = 1 } })
+    local cl = client()
+    local res, err = cl:call("CreateCommand", { Name = "dropped", Type = "RunShellScript",
+                                                CommandContent = core.base64_encode("echo hi") })
+    assert.is_nil(res)
+    assert.is_truthy(tostring(err.code):find("^Network%."), tostring(err))
+    local state = emu:admin("GET", "/_emulator/state")
+    local found = false
+    for _, c in ipairs(state.commands) do if c.Name == "dropped" then found = true end end
+    assert.is_true(found, "drop_after: the command should exist")
+    res, err = cl:call("DescribeInstances", {})
+    assert.is_nil(res)
+    assert.is_truthy(tostring(err.code):find("^Network%."), tostring(err))
+    res, err = cl:call("DescribeInstances", {})
+    assert.is_truthy(res, tostring(err))
+    cl:close()
+  end)
+
+  it("resets its state through the admin endpoint", function()
+    local cl = client()
+    assert(cl:call("CreateCommand", { Name = "to-reset", Type = "RunShellScript",
+                                      CommandContent = core.base64_encode("echo hi") }))
+    cl:close()
+    assert.is_true(#emu:admin("GET", "/_emulator/state").commands >= 1)
+    local ok, status = emu:admin("POST", "/_emulator/reset")
+    assert.are.equal(200, status)
+    assert.are.same({ ok = true }, ok)
+    assert.are.equal(0, #emu:admin("GET", "/_emulator/state").commands)
+  end)
+
+  it("logs each API call by action, without signatures or secrets", function()
+    for _, v in ipairs({ "v3", "v2" }) do
+      local cl = client { signature_version = v }
+      assert(cl:call("DescribeRegions", {}))
+      cl:close()
+    end
+    local log = helper.read_file(dir .. "/access.log")
+    local _, n = log:gsub(" POST / DescribeRegions 200 ", "")
+    assert.is_true(n >= 2)
+    assert.is_truthy(log:find(" SignatureDoesNotMatch ", 1, true))
+    assert.is_truthy(log:find(" dropped", 1, true))
+    for _, secret in ipairs({ "testsecret", "not-the-secret", "Signature=", "ACS3-HMAC-SHA256" }) do
+      assert.is_nil(log:find(secret, 1, true), secret)
+    end
+  end)
+end)
+
+describe("make demo (scripts/demo.sh, examples/quickstart.lua)", function()
+  local function run(cmd)
+    local p = io.popen(cmd .. " 2>&1; echo \"rc=$?\"")
+    local out = p:read("*a")
+    p:close()
+    return out
+  end
+
+  it("runs the quickstart against a fresh emulator and stops it", function()
+    local out = run("bash " .. helper.shell_quote(helper.root .. "/scripts/demo.sh"))
+    assert.is_truthy(out:find("rc=0\n", 1, true), out)
+    for _, want in ipairs({ "Step 1/5", "DescribeInstances", "DescribeCloudAssistantStatus", "CreateCommand",
+                            "InvokeCommand", "DescribeInvocationResults", "DeleteCommand",
+                            "InvalidInstance.NotMatch", "Not eligible", "instance is Stopped, not Running",
+                            "Demo finished" }) do
+      assert.is_truthy(out:find(want, 1, true), "missing '" .. want .. "' in:\n" .. out)
+    end
+    -- every eligible instance printed Success, exit code 0 and its decoded output
+    local ok_rows = 0
+    for id in out:gmatch("\n  (i%-%w+) +Success +0 +Hello from i%-%w+\n") do
+      ok_rows = ok_rows + 1
+      assert.is_truthy(out:find("Hello from " .. id, 1, true))
+    end
+    assert.is_true(ok_rows >= 3, out)
+    local port = tonumber(out:match("listening on 127%.0%.0%.1:(%d+)"))
+    local s = socket.tcp()
+    s:settimeout(1)
+    assert.is_nil(s:connect("127.0.0.1", port), "the emulator is still running")
+    s:close()
+  end)
+
+  describe("the quickstart", function()
+    local emu
+    local function quickstart(endpoint)
+      return run("cd " .. helper.shell_quote(helper.root) .. " && env -u ALIBABA_CLOUD_SECURITY_TOKEN"
+        .. " ECS_ENDPOINT=" .. helper.shell_quote(endpoint or "")
+        .. " ALIBABA_CLOUD_ACCESS_KEY_ID=testid ALIBABA_CLOUD_ACCESS_KEY_SECRET=testsecret"
+        .. " LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;'"
+        .. " lua5.4 examples/quickstart.lua")
+    end
+
+    before_each(function() emu = helper.start { args = { "--time-scale", "50" } } end)
+    after_each(function() emu:stop() end)
+
+    it("exits non-zero with a readable line when no instance can run the script", function()
+      local _, status = emu:admin("POST", "/_emulator/fleet", { instances = {
+        { InstanceId = "i-only-stopped", RegionId = "cn-hangzhou", Status = "Stopped" } } })
+      assert.are.equal(200, status)
+      local out = quickstart(emu.url)
+      assert.is_truthy(out:find("FAILED: select_instances: no instance is Running", 1, true), out)
+      assert.is_truthy(out:find("rc=1\n", 1, true), out)
+    end)
+
+    it("exits non-zero when a call fails", function()
+      emu:admin("POST", "/_emulator/faults", { { kind = "error500", action = "DeleteCommand" } })
+      local out = quickstart(emu.url)
+      assert.is_truthy(out:find("FAILED: DeleteCommand: DeleteCommand: InternalError", 1, true), out)
+      assert.is_truthy(out:find("rc=1\n", 1, true), out)
+    end)
+
+    it("refuses to start without ECS_ENDPOINT", function()
+      local out = quickstart(nil)
+      assert.is_truthy(out:find("set ECS_ENDPOINT", 1, true), out)
+      assert.is_truthy(out:find("rc=2\n", 1, true), out)
+    end)
+  end)
+end)
