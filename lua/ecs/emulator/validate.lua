@@ -187,10 +187,15 @@ function M.parameters(p, cmd)
     raise("Parameter.Disabled", "The command does not take parameters (EnableParameter is false).")
   end
   if n > 10 then raise("ParameterCount.ExceedLimit", "At most 10 parameters may be given, got %d.", n) end
+  -- names are case-insensitive: values are returned under the command's spelling
   local defined = {}
-  for _, name in ipairs(cmd.ParameterNames) do defined[name] = true end
-  local seen = {}
-  for k, val in pairs(v) do
+  for _, name in ipairs(cmd.ParameterNames) do defined[name:lower()] = name end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  sort(keys)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local val = v[k]
     if k == "" then raise("InvalidParameter.Parameters", "A parameter name is empty.") end
     if #k > 64 then
       raise("ParameterKey.ExceedLimit", "The parameter name \"%s...\" is longer than 64.", k:sub(1, 16))
@@ -198,18 +203,19 @@ function M.parameters(p, cmd)
     if type(val) ~= "string" then
       raise("ParameterType.NotSupported", "The value of parameter \"%s\" must be a string.", k)
     end
-    if not defined[k] then
+    local name = defined[k:lower()]
+    if not name then
       raise("Parameter.NotMatched", "The parameter \"%s\" is not defined by the command.", k)
     end
-    if seen[k:lower()] then raise("ParameterKey.Duplicate", "The parameter \"%s\" is given twice.", k) end
-    seen[k:lower()] = true
+    if out[name] then raise("ParameterKey.Duplicate", "The parameter \"%s\" is given twice.", k) end
+    out[name] = val
   end
   for _, name in ipairs(cmd.ParameterNames) do
-    if v[name] == nil then
+    if out[name] == nil then
       raise("Parameter.MissingValue", "The parameter \"%s\" has no value.", name)
     end
   end
-  return v
+  return out
 end
 
 return M
