@@ -139,6 +139,12 @@ function M.invocation(id)
   end
   local res, err = M.client():describe_invocation_results { InvokeId = id }
   if not res then return reply(status_for(err), error_body(err)) end
+  local inv = type(res.Invocation) == "table" and res.Invocation.InvocationResults
+  local list = type(inv) == "table" and inv.InvocationResult
+  if type(list) ~= "table" or #list == 0 then
+    return reply(404, { code = "InvalidInvokeId.NotFound", message = "no invocation " .. id .. " in this region",
+                        request_id = res.RequestId, retryable = false })
+  end
   return reply(200, res)
 end
 

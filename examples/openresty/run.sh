@@ -11,8 +11,8 @@
 # ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALIBABA_CLOUD_SECURITY_TOKEN, ECS_SIGNATURE_VERSION
 # (v3 or v2), ECS_TLS_SERVER_NAME (name the endpoint's certificate is checked
 # against; default its host), ECS_CA_FILE (CAs trusted for https endpoints; default the system
-# bundle), ECS_NGINX_PREFIX (nginx prefix directory; default a new temporary
-# one), NGINX_MODULES (default /usr/lib/nginx/modules).
+# bundle), ECS_NGINX_PREFIX (nginx prefix directory, kept; default a temporary
+# one, removed on exit), NGINX_MODULES (default /usr/lib/nginx/modules).
 set -euo pipefail
 
 PORT="${1:-}"
@@ -22,21 +22,15 @@ if [[ ! "$PORT" =~ ^[0-9]+$ ]] || (( PORT > 65535 )); then
 fi
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 MODULES="${NGINX_MODULES:-/usr/lib/nginx/modules}"
-PREFIX="${ECS_NGINX_PREFIX:-$(mktemp -d /tmp/ecs-openresty.XXXXXX)}"
+OWN_PREFIX=""
+if [[ -n "${ECS_NGINX_PREFIX:-}" ]]; then
+  PREFIX="$ECS_NGINX_PREFIX"
+else
+  PREFIX="$(mktemp -d /tmp/ecs-openresty.XXXXXX)"
+  OWN_PREFIX=1
+fi
 mkdir -p "$PREFIX/conf" "$PREFIX/logs" "$PREFIX/tmp"
 chmod 755 "$PREFIX"
-
-for m in ndk_http_module.so ngx_http_lua_module.so; do
-  [[ -f "$MODULES/$m" ]] || { echo "run.sh: $MODULES/$m not found (install libnginx-mod-http-lua)" >&2; exit 1; }
-done
-
-# the C core for LuaJIT, which nginx's Lua module runs
-if ! { cmake -S "$ROOT" -B "$ROOT/build-jit" -DECS_LUA=jit -DECS_TESTS=OFF -DECS_DEV=OFF \
-       && cmake --build "$ROOT/build-jit"; } > "$PREFIX/logs/build.log" 2>&1; then
-  echo "run.sh: building the C core for LuaJIT failed:" >&2
-  cat "$PREFIX/logs/build.log" >&2
-  exit 1
-fi
 
 EMU_PID=""
 NGINX_PID=""
@@ -44,12 +38,37 @@ cleanup() {
   [[ -n "$NGINX_PID" ]] && kill -TERM "$NGINX_PID" 2>/dev/null || true
   [[ -n "$EMU_PID" ]] && kill -TERM "$EMU_PID" 2>/dev/null || true
   wait 2>/dev/null || true
+  [[ -n "$OWN_PREFIX" ]] && rm -rf "$PREFIX"
+  return 0
 }
 trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
+for m in ndk_http_module.so ngx_http_lua_module.so; do
+  [[ -f "$MODULES/$m" ]] || { echo "run.sh: $MODULES/$m not found (install libnginx-mod-http-lua)" >&2; exit 1; }
+done
+
+# the C core for LuaJIT, which nginx's Lua module runs
+configure_jit() {
+  [[ -f "$ROOT/build-jit/CMakeCache.txt" ]] \
+    || cmake -S "$ROOT" -B "$ROOT/build-jit" -DECS_LUA=jit -DECS_TESTS=OFF -DECS_DEV=OFF
+}
+if ! { configure_jit && cmake --build "$ROOT/build-jit"; } > "$PREFIX/logs/build.log" 2>&1; then
+  echo "run.sh: building the C core for LuaJIT failed:" >&2
+  cat "$PREFIX/logs/build.log" >&2
+  exit 1
+fi
+
 if [[ -z "${ECS_ENDPOINT:-}" ]]; then
+  # the emulator runs on Lua 5.4 with the C core built for it
+  if [[ ! -f "$ROOT/build/ecs/core.so" ]]; then
+    if ! { cmake -S "$ROOT" -B "$ROOT/build" && cmake --build "$ROOT/build"; } >> "$PREFIX/logs/build.log" 2>&1; then
+      echo "run.sh: building the C core for the emulator failed:" >&2
+      cat "$PREFIX/logs/build.log" >&2
+      exit 1
+    fi
+  fi
   EMU_LUA="${ECS_EMULATOR_LUA:-lua5.4}"
   "$EMU_LUA" "$ROOT/bin/ecs-emulator" --port 0 > "$PREFIX/logs/emulator.out" 2> "$PREFIX/logs/emulator.err" &
   EMU_PID=$!
@@ -58,6 +77,7 @@ if [[ -z "${ECS_ENDPOINT:-}" ]]; then
     kill -0 "$EMU_PID" 2>/dev/null || { cat "$PREFIX/logs/emulator.err" >&2; exit 1; }
     sleep 0.05
   done
+  grep -q '^listening ' "$PREFIX/logs/emulator.out" || { echo "run.sh: the emulator did not start" >&2; exit 1; }
   export ECS_ENDPOINT="http://127.0.0.1:$(awk '{print $2; exit}' "$PREFIX/logs/emulator.out")"
   export ALIBABA_CLOUD_ACCESS_KEY_ID="${ALIBABA_CLOUD_ACCESS_KEY_ID:-testid}"
   export ALIBABA_CLOUD_ACCESS_KEY_SECRET="${ALIBABA_CLOUD_ACCESS_KEY_SECRET:-testsecret}"

@@ -132,6 +132,14 @@ function M:exchange(ngx, action, bytes, opts, fresh)
   if not ok then
     sock:close()
     if reused > 0 and not fresh then return nil, nil, true end
+    if reused == 0 and self.u.scheme == "https" and err == "closed" then
+      -- a handshake that finished asynchronously can report success although
+      -- certificate verification failed and nginx closed the connection
+      return nil, errors.new { code = "Network.TLS", action = action, retryable = false, sent = false,
+        message = "TLS connection to " .. self.server_name .. " closed right after the handshake"
+          .. (self.verify and " (certificate verification failed? is the CA in nginx's "
+            .. "lua_ssl_trusted_certificate? see nginx's error log)" or "") }
+    end
     return nil, net_error(action, err == "timeout" and "Network.Timeout" or "Network.SendFailed",
       "sending the request failed: " .. tostring(err), false)
   end
