@@ -1,0 +1,101 @@
+--- `ecs results <InvokeId>`: the current per-instance results of an
+-- invocation, output decoded, without waiting.
+local args = require "ecs.cli.args"
+local service = require "ecs.cli.service"
+local output = require "ecs.cli.output"
+local json = require "ecs.cli.json"
+local status = require "ecs.cli.status"
+local wait = require "ecs.cli.wait"
+
+local tostring, ipairs, type = tostring, ipairs, type
+
+local M = {
+  name = "results",
+  summary = "show the current result of each instance of an invocation",
+  usage = "ecs results [options] INVOKE_ID",
+  description = [[
+Reads every page of DescribeInvocationResults once and prints, per instance,
+the class (success, failed, timeout, cancelled, infra; running while not
+final), status, exit code and the first line of the decoded output (--full:
+the whole output). Exits 0 only when every instance succeeded.]],
+  examples = { "ecs results t-hz0xxxx", "ecs results --json t-hz0xxxx" },
+}
+
+M.options = {
+  { "--instance", short = "-i", arg = "ID", help = "only this instance" },
+  { "--full", kind = "flag", help = "print each instance's whole output" },
+}
+
+M.PAGE_SIZE = 50
+
+--- fetch(client, region, id, instance) -> order, results | nil, err
+-- (every page; a library function for one pass of results would replace this loop)
+function M.fetch(client, region, id, instance)
+  local classify = require "ecs.fleet.classify"
+  local order, results = {}, {}
+  local token
+  local seen = {}
+  repeat
+    local res, err = client:call("DescribeInvocationResults", { RegionId = region, InvokeId = id,
+      InstanceId = instance, MaxResults = M.PAGE_SIZE, NextToken = token })
+    if not res then return nil, err end
+    local inv = type(res.Invocation) == "table" and res.Invocation or {}
+    local set = type(inv.InvocationResults) == "table" and inv.InvocationResults.InvocationResult or {}
+    for _, e in ipairs(type(set) == "table" and set or {}) do
+      if type(e) == "table" and type(e.InstanceId) == "string" then
+        if not results[e.InstanceId] then order[#order + 1] = e.InstanceId end
+        results[e.InstanceId] = classify.result(e, id)
+      end
+    end
+    token = type(inv.NextToken) == "string" and inv.NextToken ~= "" and inv.NextToken or nil
+    if token and seen[token] then token = nil end
+    if token then seen[token] = true end
+  until not token
+  return order, results
+end
+
+function M.main(ctx, o, pos)
+  if #pos ~= 1 then args.usage(#pos == 0 and "missing INVOKE_ID" or "one INVOKE_ID, got %d arguments", #pos) end
+  local id = pos[1]
+  local client = service.client(ctx, o)
+  local order, results = M.fetch(client, client.config.region, id, o.instance)
+  if not order then
+    local err = results
+    if o.json then
+      ctx.print(json.encode { command = "results", InvokeId = id, error = tostring(err),
+        code = type(err) == "table" and err.code or nil, exit_status = status.SERVICE } .. "\n")
+    end
+    ctx.eprint("ecs results: " .. tostring(err) .. "\n")
+    return status.SERVICE
+  end
+  local counts = { success = 0, failed = 0, timeout = 0, cancelled = 0, infra = 0, running = 0 }
+  for _, i in ipairs(order) do
+    local c = results[i].class or "running"
+    counts[c] = counts[c] + 1
+  end
+  local code = wait.results_status(order, results)
+  if o.json then
+    ctx.print(json.encode { command = "results", InvokeId = id, region = client.config.region,
+      results = output.results_json(order, results), counts = counts, complete = counts.running == 0,
+      exit_status = code } .. "\n")
+    return code
+  end
+  if #order == 0 then
+    ctx.print("no execution records for " .. id .. "\n")
+  elseif o.full then
+    for _, i in ipairs(order) do
+      local r = results[i]
+      local row = output.result_row(r)
+      ctx.print(("== %s %s %s exit=%s\n"):format(row[1], row[2], row[3], row[4]))
+      if r.error_code then ctx.print(("error: %s %s\n"):format(r.error_code, tostring(r.error_info or ""))) end
+      ctx.print(r.output or "")
+      if r.output and r.output ~= "" and not r.output:match("\n$") then ctx.print("\n") end
+    end
+  else
+    ctx.print(output.results_table(order, results))
+  end
+  ctx.print(output.counts_text(counts, { "success", "failed", "timeout", "cancelled", "infra", "running" }) .. "\n")
+  return code
+end
+
+return M
