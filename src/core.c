@@ -316,8 +316,13 @@ ECS_EXPORT int luaopen_ecs_core(lua_State *L) {
   lua_setfield(L, -2, "API_VERSION");
   lua_pushliteral(L, ECS_VERSION);
   lua_setfield(L, -2, "_VERSION");
-  lua_pushstring(L, curl_version());
-  lua_setfield(L, -2, "curl_version");
+  {
+    /* curl_version_info, not curl_version: the latter initialises LDAP/SASL
+     * just to print their versions, and those allocations are never freed */
+    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+    lua_pushfstring(L, "libcurl/%s %s", vi->version, vi->ssl_version ? vi->ssl_version : "no-tls");
+    lua_setfield(L, -2, "curl_version");
+  }
   ecs_decode_setup(L);
   ecs_client_setup(L);
   return 1;

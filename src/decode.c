@@ -197,15 +197,15 @@ int ecs_decode_response(lua_State *L, long status, const char *body, size_t len,
   }
   if (!decoded) {
     lua_pushnil(L);
-    if (ok || len > 0) {
+    if (len > 0) {
       lua_pushfstring(L, "the service answered HTTP %d with a body that is not JSON: ", (int)status);
       push_excerpt(L, body, len);
       lua_concat(L, 2);
     } else {
       lua_pushfstring(L, "the service answered HTTP %d with an empty body", (int)status);
     }
-    ecs_push_error(L, ok || len > 0 ? "Response.NotJSON" : "Response.Empty", lua_tostring(L, -1),
-                   status, status >= 500, action);
+    ecs_push_error(L, len > 0 ? "Response.NotJSON" : "Response.Empty", lua_tostring(L, -1), status,
+                   status >= 500 || status == 429, action);
     lua_remove(L, -2);
   } else {
     const char *code;

@@ -42,7 +42,11 @@ static void format_number(lua_State *L, int idx, char *out, size_t cap, const ch
                v != v ? "NaN" : "infinity");
     return;
   }
-  if (floor(v) == v && fabs(v) < 9007199254740992.0) {
+  if (v == 0) { /* also -0 */
+    snprintf(out, cap, "0");
+    return;
+  }
+  if (floor(v) == v && fabs(v) < 1e21) { /* integral: every digit, no exponent */
     snprintf(out, cap, "%.0f", (double)v);
     return;
   }
@@ -68,13 +72,14 @@ int ecs_push_scalar(lua_State *L, int idx, const char *what) {
   }
 }
 
+/* 0: not JSON-typed; 1: a JSON object (Parameters); 2: a JSON array */
 static int is_json_name(const char *k) {
-  static const char *const names[] = {"Parameters", "InstanceIds", "PrivateIpAddresses",
-                                      "PublicIpAddresses", "EipAddresses", "InnerIpAddresses",
-                                      NULL};
+  static const char *const lists[] = {"InstanceIds", "PrivateIpAddresses", "PublicIpAddresses",
+                                      "EipAddresses", "InnerIpAddresses", NULL};
   int i;
-  for (i = 0; names[i]; i++)
-    if (strcmp(k, names[i]) == 0) return 1;
+  if (strcmp(k, "Parameters") == 0) return 1;
+  for (i = 0; lists[i]; i++)
+    if (strcmp(k, lists[i]) == 0) return 2;
   return 0;
 }
 
@@ -185,9 +190,10 @@ static void json_table(lua_State *L, int idx, ecs_buf *out, int seen, int depth,
     ecs_buf_addc(out, '[');
     for (i = 1; i <= count; i++) {
       if (i > 1) ecs_buf_addc(out, ',');
+      lua_pushfstring(L, "%s.%d", what, (int)i); /* the element's name, for errors */
       lua_rawgeti(L, idx, (int)i);
-      json_value(L, lua_gettop(L), out, seen, depth + 1, what);
-      lua_pop(L, 1);
+      json_value(L, lua_gettop(L), out, seen, depth + 1, lua_tostring(L, -2));
+      lua_pop(L, 2);
     }
     ecs_buf_addc(out, ']');
   } else {
@@ -197,10 +203,11 @@ static void json_table(lua_State *L, int idx, ecs_buf *out, int seen, int depth,
       if (i > 0) ecs_buf_addc(out, ',');
       json_string(out, keys[i].s, keys[i].n);
       ecs_buf_addc(out, ':');
+      lua_pushfstring(L, "%s.%s", what, keys[i].s);
       lua_pushlstring(L, keys[i].s, keys[i].n);
       lua_rawget(L, idx);
-      json_value(L, lua_gettop(L), out, seen, depth + 1, what);
-      lua_pop(L, 1);
+      json_value(L, lua_gettop(L), out, seen, depth + 1, lua_tostring(L, -2));
+      lua_pop(L, 2);
     }
     ecs_buf_addc(out, '}');
     lua_pop(L, 1); /* keys */
@@ -332,7 +339,14 @@ void ecs_flatten(lua_State *L, int idx) {
       lua_pushvalue(L, key);
       b = ecs_lbuf_push(L);
       box = lua_gettop(L);
-      json_value(L, val, b, seen, 0, k);
+      lua_pushnil(L);
+      if (is_json_name(k) == 2 && !lua_next(L, val)) {
+        ecs_buf_adds(b, "[]"); /* an empty table is an empty list here, not {} */
+      } else {
+        lua_settop(L, box);
+        json_value(L, val, b, seen, 0, k);
+      }
+      lua_settop(L, box);
       lua_pushlstring(L, b->p ? b->p : "", b->len);
       lua_remove(L, box);
       lua_rawset(L, out);

@@ -158,6 +158,13 @@ void ecs_format_timestamp(double epoch, char out[21]) {
   }
 }
 
+static int valid_date(int y, int m, int d) {
+  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m < 1 || m > 12 || d < 1) return 0;
+  return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
 static int digits(const char *s, int n, int *v) {
   int i, r = 0;
   for (i = 0; i < n; i++) {
@@ -183,7 +190,7 @@ int ecs_parse_timestamp(const char *s, size_t n, double *epoch) {
     while (i < n && s[i] >= '0' && s[i] <= '9') { frac += (s[i] - '0') * scale; scale /= 10; i++; }
   }
   if (i + 1 != n || (s[i] != 'Z' && s[i] != 'z')) return -1;
-  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60) return -1;
+  if (!valid_date(Y, M, D) || h > 23 || mi > 59 || sec > 60) return -1;
   *epoch = (double)days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400.0 + h * 3600 + mi * 60 +
            sec + frac;
   return 0;
@@ -201,7 +208,7 @@ int ecs_parse_http_date(const char *s, size_t n, double *epoch) {
     return -1;
   for (M = 0; M < 12; M++)
     if (memcmp(s + 8, MON[M], 3) == 0) break;
-  if (M == 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60) return -1;
+  if (M == 12 || !valid_date(Y, M + 1, D) || h > 23 || mi > 59 || sec > 60) return -1;
   *epoch = (double)days_from_civil(Y, (unsigned)M + 1, (unsigned)D) * 86400.0 + h * 3600 +
            mi * 60 + sec;
   return 0;
