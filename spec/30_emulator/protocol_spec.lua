@@ -140,6 +140,20 @@ describe("emulator protocol errors", function()
     assert.has_error(function() emulator.new():handle("GET /") end)
   end)
 
+  it("turns a Lua error inside an action into 500 InternalError", function()
+    local emulator = require "ecs.emulator"
+    local saved = emulator.ACTIONS.DescribeRegions
+    emulator.ACTIONS.DescribeRegions = function() error("boom") end
+    local svc, clock = H.new()
+    local ok, status, body = pcall(H.call, svc, clock, "DescribeRegions", {})
+    emulator.ACTIONS.DescribeRegions = saved
+    assert.is_true(ok)
+    assert.are.equal(500, status)
+    assert.are.equal("InternalError", body.Code)
+    assert.truthy(body.Message:find("boom", 1, true))
+    assert.are.equal(200, (H.call(svc, clock, "DescribeRegions", {})))
+  end)
+
   it("never prints a secret in tostring", function()
     local svc = H.new { credentials = { id1 = "verysecret" } }
     assert.falsy(tostring(svc):find("verysecret", 1, true))

@@ -179,13 +179,8 @@ local function run_action(st, action, auth, p)
   return nil, errors.new("InternalError", "The emulator failed while processing the request: " .. tostring(res))
 end
 
-function Service:handle(req)
-  if type(req) ~= "table" then error("ecs.emulator: handle expects a request table, got " .. type(req), 2) end
+local function handle_api(self, req, path)
   local st = self.st
-  local path = req.path or "/"
-  if path:sub(1, 11) == "/_emulator/" then
-    return require("ecs.emulator.admin").handle(self, req)
-  end
   local headers = req.headers or {}
   local method = (req.method or "GET"):upper()
   local request_id = st.ids:request_id()
@@ -251,6 +246,20 @@ function Service:handle(req)
   if fault and fault.kind == "delay" then resp.delay = fault.delay end
   if fault and fault.kind == "drop_after" then resp.drop = true end
   return resp
+end
+
+function Service:handle(req)
+  if type(req) ~= "table" then error("ecs.emulator: handle expects a request table, got " .. type(req), 2) end
+  local path = req.path or "/"
+  local ok, resp
+  if path:sub(1, 11) == "/_emulator/" then
+    ok, resp = pcall(require("ecs.emulator.admin").handle, self, req)
+  else
+    ok, resp = pcall(handle_api, self, req, path)
+  end
+  if ok then return resp end
+  local e = errors.new("InternalError", "The emulator failed while processing the request: " .. tostring(resp))
+  return response(self.st, 500, errors.body(e.code, e.message, self.st.ids:request_id(), "ecs.aliyuncs.com"))
 end
 
 -- Administration (the same operations as the /_emulator/ endpoint).
