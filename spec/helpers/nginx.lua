@@ -25,8 +25,9 @@ local built = false
 function M.build()
   if built then return end
   local log = os.tmpname()
-  local cmd = ("cd %s && cmake -S . -B build-jit -DECS_LUA=jit -DECS_TESTS=OFF -DECS_DEV=OFF >%s 2>&1"
-    .. " && cmake --build build-jit >>%s 2>&1"):format(q(ROOT), q(log), q(log))
+  -- configure only a fresh tree, so the options the test script chose stay
+  local cmd = ("cd %s && { test -f build-jit/CMakeCache.txt || cmake -S . -B build-jit -DECS_LUA=jit"
+    .. " -DECS_TESTS=OFF; } >%s 2>&1 && cmake --build build-jit >>%s 2>&1"):format(q(ROOT), q(log), q(log))
   local ok = os.execute(cmd)
   local out = read_file(log) or ""
   os.remove(log)
