@@ -115,7 +115,8 @@ function Server:listen()
     if not ctx then return nil, "cannot load TLS certificate/key: " .. tostring(err) end
     self.ssl, self.ssl_ctx = ssl, ctx
   end
-  local srv, err = socket.tcp()
+  local ipv6 = string_find(self.host, ":", 1, true) and socket.tcp6
+  local srv, err = (ipv6 or socket.tcp)()
   if not srv then return nil, "cannot create socket: " .. tostring(err) end
   srv:setoption("reuseaddr", true)
   local ok
