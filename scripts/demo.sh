@@ -54,7 +54,7 @@ echo
 status=0
 env -u ALIBABA_CLOUD_SECURITY_TOKEN -u ALIBABA_CLOUD_PROFILE -u ALIBABA_CLOUD_CREDENTIALS_FILE \
   -u ALIBABA_CLOUD_ECS_METADATA -u ALIBABA_CLOUD_ROLE_ARN -u ALIBABA_CLOUD_OIDC_TOKEN_FILE \
-  ECS_ENDPOINT="http://127.0.0.1:$port" \
+  ECS_ENDPOINT="http://127.0.0.1:$port" NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost \
   ALIBABA_CLOUD_ACCESS_KEY_ID=testid ALIBABA_CLOUD_ACCESS_KEY_SECRET=testsecret \
   ALIBABA_CLOUD_REGION_ID=cn-hangzhou \
   LUA_PATH="./lua/?.lua;./lua/?/init.lua;;" LUA_CPATH="./build/?.so;;" \
