@@ -15,7 +15,7 @@
 --
 -- The handler is Lua source returning function(req, ctx) -> response.
 -- req = { method, path, query, headers (lowercase names), body, conn (id),
--- n (request number) }; ctx = { core = ecs.core, cjson = cjson, state = {} }.
+-- n (request number), target (as on the request line: absolute through a proxy) }; ctx = { core = ecs.core, cjson = cjson, state = {} }.
 -- response = { status =, headers = { name = value }, body =, delay = s,
 -- hang = true (never answer), close = true (close after answering) }.
 --
@@ -94,11 +94,12 @@ local function parse(c)
     c.buf = c.buf:sub(e + 4 + len)
     nreq = nreq + 1
     in_flight = in_flight + 1
-    local path, query = target:match("^([^?]*)%??(.*)$")
+    local absolute = target:match("^https?://[^/]*(/.*)$") -- absolute form: sent to a proxy
+    local path, query = (absolute or target):match("^([^?]*)%??(.*)$")
     local req = { method = method, path = path, query = query, headers = headers, body = body,
-                  conn = c.id, n = nreq }
+                  conn = c.id, n = nreq, target = target }
     event { ev = "req", conn = c.id, n = nreq, method = method, path = path, query = query, headers = headers,
-            body = body, in_flight = in_flight }
+            body = body, in_flight = in_flight, target = target }
     local ok, resp = pcall(handler, req, ctx)
     if not ok then
       resp = { status = 500, body = cjson.encode { Code = "InternalError", Message = tostring(resp) } }
@@ -164,7 +165,8 @@ end
 -- the core's functions against the AccessKey pairs it knows, then answers by
 -- action:  Hang -> never answers; Slow -> waits Delay seconds; Fail -> status
 -- Status with body Body; anything else -> 200 with RequestId, InvokeId and
--- what it verified (Close also closes the connection). FailTimes=N answers 503 to the first N requests with the
+-- what it verified (Close also closes the connection; Size=N adds a Data
+-- field of N bytes). FailTimes=N answers 503 to the first N requests with the
 -- same ClientToken. A wrong signature gets 400 SignatureDoesNotMatch with
 -- the server's string to sign in the message, as the real service does.
 local ECS_HANDLER = [=[
@@ -238,7 +240,8 @@ return function(req, ctx)
              headers = { ["x-acs-request-id"] = rid, ["Retry-After"] = params.RetryAfter } }
   end
   local r = answer(200, { RequestId = rid, InvokeId = "t-" .. req.n, Action = action, Verified = version,
-                          AccessKeyId = id, HasToken = token ~= nil, Echo = params.Echo, RegionId = params.RegionId })
+                          AccessKeyId = id, HasToken = token ~= nil, Echo = params.Echo, RegionId = params.RegionId,
+                          Data = params.Size and string.rep("x", tonumber(params.Size)) or nil })
   if action == "Slow" then r.delay = tonumber(params.Delay) end
   if action == "Close" then r.close = true end
   return r
