@@ -152,6 +152,49 @@ describe("ecs.ngx.phase", function()
     assert.are.equal(0, t:stats().requests)
   end)
 
+  it("sends through the socket, decodes, pools, and runs a batch inline where threads are unavailable", function()
+    local sent, pooled, opened = {}, 0, 0
+    rawset(_G, "ngx", {
+      get_phase = function() return "content" end,
+      thread = { spawn = function() error("API disabled in the current context") end },
+      socket = { tcp = function()
+        local s = fake_sock('HTTP/1.1 200 OK\r\nContent-Length: 18\r\n\r\n{"RequestId":"r1"}')
+        function s.settimeouts() end
+        function s.connect(_, host, port, o)
+          opened = opened + 1
+          assert.are.equal("127.0.0.1", host)
+          assert.are.equal(9, port)
+          assert.are.equal("ecs:http://127.0.0.1:9/verify/127.0.0.1", o.pool)
+          return true
+        end
+        function s.getreusedtimes() return 0 end
+        function s.send(_, b) sent[#sent + 1] = b; return #b end
+        function s.setkeepalive() pooled = pooled + 1; return true end
+        function s.close() end
+        return s
+      end },
+    })
+    local logged = {}
+    local t = transport.new({ tls = { verify = true, ca_file = "/x.pem" }, timeout = { connect = 1, read = 1 },
+                              signature_version = "v3", region = "cn-hangzhou" }, "http://127.0.0.1:9",
+                            { log = function(_, ev) logged[#logged + 1] = ev end })
+    assert.matches("tls.ca_file", logged[1].message, 1, true)
+    t:set_credentials { access_key_id = "testid", access_key_secret = "testsecret" }
+    local res = assert(t:call("DescribeRegions", {}))
+    assert.are.equal("r1", res.RequestId)
+    assert.matches("^POST / HTTP/1%.1\r\nHost: 127%.0%.0%.1:9\r\n", sent[1])
+    assert.matches("\r\nx%-acs%-action: DescribeRegions\r\n", sent[1])
+    assert.matches("\r\n\r\nRegionId=cn%-hangzhou$", sent[1])
+    assert.is_nil(sent[1]:find("testsecret", 1, true))
+    local list = t:call_batch({ { "DescribeRegions", {} }, { "DescribeRegions", {} }, { "DescribeRegions", {} } },
+                              { concurrency = 2 })
+    assert.are.equal(3, #list)
+    for i = 1, 3 do assert.are.equal("r1", list[i][1].RequestId) end
+    assert.are.same({ requests = 4, connections = 4, reused = 0, in_flight = 0, max_in_flight = 1 }, t:stats())
+    assert.are.equal(4, pooled)
+    assert.are.equal(4, opened)
+  end)
+
   it("validates the ngx option table", function()
     local cfg = { tls = { verify = true }, timeout = { connect = 1, read = 1 } }
     cfg.ngx = { pool = 3 }

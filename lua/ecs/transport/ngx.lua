@@ -46,6 +46,17 @@ function M.new(cfg, url, client)
     user_agent = cfg.user_agent or ("aliyun-ecs-lua/" .. core._VERSION .. " (openresty)"),
     counters = { requests = 0, connections = 0, reused = 0, in_flight = 0, max_in_flight = 0 },
   }, M)
+  if client and client.log then
+    local unused = {}
+    if cfg.tls.ca_file or cfg.tls.ca_path then
+      unused[#unused + 1] = "tls.ca_file/tls.ca_path (nginx verifies with lua_ssl_trusted_certificate)"
+    end
+    if cfg.proxy then unused[#unused + 1] = "proxy (cosockets connect directly)" end
+    if #unused > 0 then
+      client:log { event = "warning", message = "inside nginx these options are not used: "
+        .. table.concat(unused, "; ") }
+    end
+  end
   self.pool = ("ecs:%s://%s:%d/%s/%s"):format(u.scheme, u.host, u.port, self.verify and "verify" or "noverify",
     self.server_name)
   return self
@@ -222,22 +233,18 @@ function M:call_batch(calls, opts)
   end
   local threads = {}
   for t = 1, math_min(cap, n) do
-    local th, err = ngx.thread.spawn(worker)
-    if not th then
-      out.spawn_error = err
-      break
-    end
+    local sok, th = pcall(ngx.thread.spawn, worker)
+    if not sok or not th then break end -- light threads unavailable here: the rest run in this one
     threads[t] = th
   end
   for t = 1, #threads do ngx.thread.wait(threads[t]) end
-  if #threads == 0 then worker() end
+  worker()
   for i = 1, n do
     if not out[i] then
       out[i] = { nil, errors.new { code = "Network.Error", action = calls[i][1], retryable = true, sent = false,
         message = "the batch thread ended before sending this call" } }
     end
   end
-  out.spawn_error = nil
   return out
 end
 
