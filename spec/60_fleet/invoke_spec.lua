@@ -98,8 +98,8 @@ describe("invoke_fleet", function()
     end
     emu:admin("POST", "/_emulator/faults", { { kind = "delay", action = "RunCommand", delay = 0.25 } })
     local t0 = socket.gettime()
-    local rep = client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT,
-                                      targets = { all = true }, batch_size = 10, concurrency = 2, wait = false }
+    local rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT,
+                                      targets = { all = true }, batch_size = 10, concurrency = 2, wait = false })
     local elapsed = socket.gettime() - t0
     client.call_batch = nil
     assert.equal(6, #rep.invocations)
@@ -127,8 +127,8 @@ describe("invoke_fleet", function()
       times[#times + 1] = client.clock()
       return orig_call(self, action, params, opts)
     end
-    local rep = client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT, targets = { all = true },
-                                      batch_size = 10, rate = 0.5, wait = false }
+    local rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT,
+                                             targets = { all = true }, batch_size = 10, rate = 0.5, wait = false })
     client.call_batch, client.call = nil, nil
     assert.equal(5, #rep.invocations)
     assert.equal(7, rep.calls.total)           -- one page, one status call, five batches
@@ -146,7 +146,7 @@ describe("invoke_fleet", function()
     support.fleet(emu, { count = 40, regions = { "cn-hangzhou" }, running = 1, offline = 0, windows = 0 })
     local stopped_ids = {}
     local rep
-    rep = client:invoke_fleet { Type = "RunShellScript", CommandContent = "echo working\nsleep 5\nexit 0",
+    rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = "echo working\nsleep 5\nexit 0",
       targets = { all = true }, batch_size = 10, max_errors = max_errors,
       on_progress = function(p)
         if p.phase == "launched" then
@@ -159,7 +159,7 @@ describe("invoke_fleet", function()
             end
           end
         end
-      end }
+      end })
     return rep, stopped_ids
   end
 
@@ -191,12 +191,12 @@ describe("invoke_fleet", function()
   it("lets on_batch stop after a canary batch, or pause", function()
     support.fleet(emu, { count = 20, regions = { "cn-hangzhou" }, running = 1, offline = 0, windows = 0 })
     local infos = {}
-    local rep = client:invoke_fleet { Type = "RunShellScript", CommandContent = "echo canary\nexit 2",
+    local rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = "echo canary\nexit 2",
       targets = { all = true }, batch_size = 5,
       on_batch = function(info)
         infos[#infos + 1] = info
         if info.counts.failed > 0 then return "stop", "canary failed" end
-      end }
+      end })
     assert.equal("canary failed", rep.stopped)
     assert.equal(1, #infos)
     assert.equal(1, infos[1].index)
@@ -209,8 +209,8 @@ describe("invoke_fleet", function()
 
     local slept, orig_sleep = {}, client.sleep
     client.sleep = function(s) slept[#slept + 1] = s; return orig_sleep(s) end
-    rep = client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT, targets = { all = true },
-      batch_size = 10, on_batch = function(info) if info.index == 1 then return 40 end end }
+    rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT, targets = { all = true },
+      batch_size = 10, on_batch = function(info) if info.index == 1 then return 40 end end })
     client.sleep = orig_sleep
     assert.is_nil(rep.stopped)
     assert.equal(2, #rep.invocations)
@@ -224,8 +224,8 @@ describe("invoke_fleet", function()
     support.fleet(emu, { count = 30, regions = { "cn-hangzhou" }, running = 1, offline = 0, windows = 0 })
     support.clear_requests(emu)
     emu:admin("POST", "/_emulator/faults", { { kind = "drop_after", action = "RunCommand", first = 1 } })
-    local rep = client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT,
-                                      targets = { all = true }, batch_size = 10 }
+    local rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT,
+                                      targets = { all = true }, batch_size = 10 })
     assert.is_nil(rep.stopped)
     assert.equal(3, #rep.invocations)
     assert.equal(30, rep.counts.success)

@@ -106,6 +106,7 @@ function M.run(client, send, rep, eligible, plan)
       else
         if err and err.code == "Invocation.ExceedQuota" then
           quota.exhaust(client, region)
+          rep.error = rep.error or err
           rep.stopped = rep.stopped or ("quota: the service refused batch " .. i .. " (Invocation.ExceedQuota): "
             .. tostring(err.message))
         else
