@@ -195,6 +195,37 @@ describe("ecs.ngx.phase", function()
     assert.are.equal(4, opened)
   end)
 
+  it("replaces a pooled connection the server had closed, once, and reports a closed fresh one", function()
+    local sockets = 0
+    local answers = { "", 'HTTP/1.1 200 OK\r\nContent-Length: 18\r\n\r\n{"RequestId":"r2"}', "", "" }
+    rawset(_G, "ngx", { get_phase = function() return "timer" end, socket = { tcp = function()
+      sockets = sockets + 1
+      local n = sockets
+      local s = fake_sock(answers[n])
+      function s.settimeouts() end
+      function s.connect() return true end
+      function s.getreusedtimes() return (n == 1 or n == 3) and 3 or 0 end
+      function s.send(_, b) return #b end
+      function s.setkeepalive() return true end
+      function s.close() end
+      return s
+    end } })
+    local t = transport.new({ tls = { verify = true }, timeout = { connect = 1, read = 1 },
+                              signature_version = "v2", region = "cn-hangzhou" }, "http://127.0.0.1:9")
+    t:set_credentials { access_key_id = "testid", access_key_secret = "testsecret" }
+    assert.are.equal("r2", assert(t:call("DescribeRegions", {})).RequestId)
+    assert.are.equal(2, sockets)
+    local res, err = t:call("DescribeRegions", {})
+    assert.is_nil(res)
+    assert.are.equal("Network.EmptyReply", err.code)
+    assert.is_true(err.retryable)
+    assert.are.equal(4, sockets)
+    local st = t:stats()
+    assert.are.equal(2, st.requests)
+    assert.are.equal(2, st.connections)
+    assert.are.equal(2, st.reused)
+  end)
+
   it("validates the ngx option table", function()
     local cfg = { tls = { verify = true }, timeout = { connect = 1, read = 1 } }
     cfg.ngx = { pool = 3 }
