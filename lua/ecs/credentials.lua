@@ -1,6 +1,7 @@
 --- Credentials: the provider chain (reference §8). In order: explicit
--- configuration, the environment, the shared credentials file, the aliyun
--- CLI configuration, the ECS instance RAM role from the metadata service.
+-- configuration, the environment, an OIDC role (RRSA), the shared
+-- credentials file, the aliyun CLI configuration, the ECS instance RAM role
+-- from the metadata service, a credentials URI.
 -- The first source that yields credentials is remembered. Nothing is read
 -- and nothing touches the network before the first get().
 --
@@ -14,15 +15,16 @@ local concat = table.concat
 
 local M = {}
 
-M.SOURCES = { "config", "environment", "profile", "cli", "ecs_ram_role" }
+M.SOURCES = { "config", "environment", "oidc", "profile", "cli", "ecs_ram_role", "credentials_uri" }
 
-local MODULES = { environment = "ecs.credentials.env", profile = "ecs.credentials.profile",
-                  cli = "ecs.credentials.cli", ecs_ram_role = "ecs.credentials.metadata" }
+local MODULES = { environment = "ecs.credentials.env", oidc = "ecs.credentials.oidc",
+                  profile = "ecs.credentials.profile", cli = "ecs.credentials.cli",
+                  ecs_ram_role = "ecs.credentials.metadata", credentials_uri = "ecs.credentials.uri" }
 
 local OPTIONS = {
   getenv = "function", home = "string", profile = "string", credentials_file = "string",
   cli_config_file = "string", sts_endpoint = "string", refresh_margin = "number", sts_timeout = "number",
-  http = "function", provider = "table", sources = "table", metadata = "metadata",
+  http = "function", provider = "table", sources = "table", metadata = "metadata", credentials_uri = "string",
 }
 
 local METADATA = { url = "string", disabled = "boolean", role_name = "string", imdsv1 = "boolean",

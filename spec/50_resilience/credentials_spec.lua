@@ -235,12 +235,15 @@ describe("credentials chain", function()
     local c, e = creds { ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" }
     assert.is_nil(c)
     assert.equals("Credentials.NotFound", e.code)
-    assert.equals(5, #e.tried)
+    assert.equals(7, #e.tried)
     assert.matches("^config %(no access_key_id", e.tried[1])
     assert.matches("^environment %(ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET", e.tried[2])
-    assert.is_truthy(e.tried[3]:find("profile (" .. dir .. "/.alibabacloud/credentials", 1, true))
-    assert.is_truthy(e.tried[4]:find("cli (" .. dir .. "/.aliyun/config.json", 1, true))
-    assert.matches("^ecs_ram_role %(switched off", e.tried[5])
+    assert.matches("^oidc %(ALIBABA_CLOUD_ROLE_ARN, ALIBABA_CLOUD_OIDC_PROVIDER_ARN and", e.tried[3])
+    assert.is_truthy(e.tried[4]:find("profile (" .. dir .. "/.alibabacloud/credentials", 1, true))
+    assert.is_truthy(e.tried[5]:find("cli (" .. dir .. "/.aliyun/config.json", 1, true))
+    assert.matches("^ecs_ram_role %(switched off", e.tried[6])
+    assert.matches("^credentials_uri %(ALIBABA_CLOUD_CREDENTIALS_URI is not set%)", e.tried[7])
+    assert.is_truthy(e.message:find(e.tried[4], 1, true))
     -- a call reports it as its error, without sending anything
     local cl = client { ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" }
     local res, err = cl:describe_instances {}
@@ -299,6 +302,49 @@ describe("credentials chain", function()
     assert.has_error(function() ecs.new { region = "cn-hangzhou", access_key_id = "only-id" } end,
       "ecs.new: 'access_key_id' and 'access_key_secret' go together")
     assert.has_error(function() ecs.new { region = "cn-hangzhou", credentials = { home = 5 } } end)
+  end)
+
+  it("an OIDC role (RRSA) from the environment: unsigned AssumeRoleWithOIDC with the token file", function()
+    write(dir .. "/oidc-token", "oidc-token-value\n")
+    local env = { ALIBABA_CLOUD_ROLE_ARN = "acs:ram::1:role/rrsa",
+                  ALIBABA_CLOUD_OIDC_PROVIDER_ARN = "acs:ram::1:oidc/p",
+                  ALIBABA_CLOUD_OIDC_TOKEN_FILE = dir .. "/oidc-token", ALIBABA_CLOUD_ROLE_SESSION_NAME = "pod-1" }
+    local c = creds(env)
+    assert.equals("oidc", c.source)
+    assert.matches("^STS%.oidc", c.access_key_id)
+    local log = fake:log()[1]
+    assert.same({ "AssumeRoleWithOIDC", "acs:ram::1:role/rrsa", "acs:ram::1:oidc/p", "pod-1", "2015-04-01", false },
+                { log.action, log.role_arn, log.provider_arn, log.session, log.version, log.signed })
+    write(dir .. "/oidc-token", "stale")
+    local none, e = creds(env, { sources = { "oidc" } })
+    assert.is_nil(none)
+    assert.matches("InvalidParameter.OIDCToken", e.message)
+  end)
+
+  it("profile oidc_role_arn and credentials_uri types, CLI OIDC and CredentialsURI modes", function()
+    write(dir .. "/oidc-token", "oidc-token-value")
+    write(dir .. "/.alibabacloud/credentials", table.concat({
+      "[rrsa]", "type = oidc_role_arn", "role_arn = acs:ram::1:role/r", "oidc_provider_arn = acs:ram::1:oidc/p",
+      "oidc_token_file_path = " .. dir .. "/oidc-token", "role_session_name = s",
+      "[uri]", "type = credentials_uri", "credentials_uri = " .. fake.url .. "/credentials-uri" }, "\n"))
+    assert.matches("^STS%.oidc", creds({ ALIBABA_CLOUD_PROFILE = "rrsa" }).access_key_id)
+    assert.matches("^STS%.uri", creds({ ALIBABA_CLOUD_PROFILE = "uri" }).access_key_id)
+    os.remove(dir .. "/.alibabacloud/credentials")
+    write(dir .. "/.aliyun/config.json", [[{ "current": "o", "profiles": [
+      { "name": "o", "mode": "OIDC", "ram_role_arn": "acs:ram::1:role/r", "oidc_provider_arn": "p",
+        "oidc_token_file": "]] .. dir .. [[/oidc-token" },
+      { "name": "u", "mode": "CredentialsURI", "credentials_uri": "]] .. fake.url .. [[/credentials-uri" } ] }]])
+    assert.matches("^STS%.oidc", creds({}).access_key_id)
+    assert.matches("^STS%.uri", creds({ ALIBABA_CLOUD_PROFILE = "u" }).access_key_id)
+  end)
+
+  it("a credentials URI from ALIBABA_CLOUD_CREDENTIALS_URI comes last", function()
+    local c = creds { ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true",
+                      ALIBABA_CLOUD_CREDENTIALS_URI = fake.url .. "/credentials-uri" }
+    assert.equals("credentials_uri", c.source)
+    assert.matches("^uritoken%-", c.security_token)
+    assert.is_number(c.expiration)
+    assert.same({ "GET /credentials-uri" }, paths(fake:log()))
   end)
 
   it("a sources list restricts and orders the chain", function()

@@ -18,7 +18,9 @@
 -- expires_in (seconds, default 3600), fail_credentials (500 on the role
 -- document), sts_keys ({ id = secret }, default testid/testsecret),
 -- sts_fail (AssumeRole answers 500), skew (seconds the ECS clock runs
--- ahead), plus_quirk (V2 ECS signatures computed with '+' for spaces).
+-- ahead), plus_quirk (V2 ECS signatures computed with '+' for spaces),
+-- oidc_token (the OIDC token AssumeRoleWithOIDC accepts). GET
+-- /credentials-uri answers a credentials document.
 local cjson = require("cjson").new()
 
 local M = {}
@@ -149,6 +151,32 @@ function Fake:sts(req, p)
       SecurityToken = "roletoken-" .. self.n, Expiration = iso(now() + math.min(dur, c.expires_in)) } })
 end
 
+-- AssumeRoleWithOIDC: unsigned; the token must be the configured one
+function Fake:oidc(req, p)
+  local c = self.cfg
+  self:record(req, { action = "AssumeRoleWithOIDC", role_arn = p.RoleArn, provider_arn = p.OIDCProviderArn,
+                     session = p.RoleSessionName, duration = p.DurationSeconds, version = p.Version,
+                     signed = p.Signature ~= nil })
+  if p.OIDCToken ~= (c.oidc_token or "oidc-token-value") then
+    return reply(400, { Code = "InvalidParameter.OIDCToken", Message = "The OIDC token is not valid.",
+                        RequestId = "sts-oidc" })
+  end
+  self.n = self.n + 1
+  self:accept("STS.oidc" .. self.n, "oidcsecret-" .. self.n, "oidctoken-" .. self.n)
+  return reply(200, { RequestId = "sts-oidc", Credentials = { AccessKeyId = "STS.oidc" .. self.n,
+    AccessKeySecret = "oidcsecret-" .. self.n, SecurityToken = "oidctoken-" .. self.n,
+    Expiration = iso(now() + c.expires_in) } })
+end
+
+-- a credentials URI document
+function Fake:uri(req)
+  self:record(req)
+  self.n = self.n + 1
+  self:accept("STS.uri" .. self.n, "urisecret-" .. self.n, "uritoken-" .. self.n)
+  return reply(200, { Code = "Success", AccessKeyId = "STS.uri" .. self.n, AccessKeySecret = "urisecret-" .. self.n,
+    SecurityToken = "uritoken-" .. self.n, Expiration = iso(now() + self.cfg.expires_in) })
+end
+
 -- V2 requests answered as a server that encodes spaces as '+' would
 function Fake:quirk(req, p)
   local core = require "ecs.core"
@@ -176,10 +204,13 @@ function Fake:handle(req)
     return reply(200, { requests = out })
   elseif path:sub(1, 8) == "/latest/" then
     return self:metadata(req)
+  elseif path == "/credentials-uri" then
+    return self:uri(req)
   end
   local core = require "ecs.core"
   local p = params_of(core, req)
   if p.Action == "AssumeRole" then return self:sts(req, p) end
+  if p.Action == "AssumeRoleWithOIDC" then return self:oidc(req, p) end
   if self.cfg.plus_quirk and p.Signature then return self:quirk(req, p) end
   self:record(req, { action = req.headers["x-acs-action"] or p.Action })
   return self.ecs:handle(req)

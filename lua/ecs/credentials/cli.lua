@@ -2,10 +2,13 @@
 -- from the `cli_config_file` option or ALIBABA_CLOUD_CONFIG_FILE; profile
 -- from the `profile` option, ALIBABA_CLOUD_PROFILE, else the file's
 -- `current`; off with ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true.
--- Modes: AK, StsToken, RamRoleArn, EcsRamRole, ChainableRamRoleArn.
+-- Modes: AK, StsToken, RamRoleArn, EcsRamRole, ChainableRamRoleArn, OIDC,
+-- CredentialsURI.
 local common = require "ecs.credentials.common"
 local sts = require "ecs.credentials.sts"
 local metadata = require "ecs.credentials.metadata"
+local oidc = require "ecs.credentials.oidc"
+local uri = require "ecs.credentials.uri"
 
 local type, tostring, ipairs = type, tostring, ipairs
 
@@ -58,6 +61,16 @@ local function build(ctx, doc, p, path, depth)
     local sp, err = build(ctx, doc, src, path, depth + 1)
     if not sp then return nil, err end
     return role(sp)
+  elseif mode == "OIDC" then
+    return oidc.provider(ctx, { role_arn = p.ram_role_arn, provider_arn = p.oidc_provider_arn,
+      token_file = p.oidc_token_file, session_name = p.ram_session_name, policy = p.policy,
+      duration = p.expired_seconds, sts_region = p.sts_region,
+      endpoint = common.nonempty(p.sts_endpoint) and p.sts_endpoint or nil }, source)
+  elseif mode == "CredentialsURI" then
+    if not common.nonempty(p.credentials_uri) then
+      return nil, path .. ": profile '" .. name .. "' (CredentialsURI) lacks credentials_uri"
+    end
+    return uri.provider(ctx, p.credentials_uri, source)
   end
   return nil, path .. ": profile '" .. name .. "' has unsupported mode '" .. tostring(mode) .. "'"
 end

@@ -2,10 +2,12 @@
 -- ~/.alibabacloud/credentials (or credentials.ini), path from the
 -- `credentials_file` option or ALIBABA_CLOUD_CREDENTIALS_FILE, section from
 -- the `profile` option, ALIBABA_CLOUD_PROFILE, else "default".
--- Types: access_key, ecs_ram_role, ram_role_arn.
+-- Types: access_key, ecs_ram_role, ram_role_arn, oidc_role_arn, credentials_uri.
 local common = require "ecs.credentials.common"
 local sts = require "ecs.credentials.sts"
 local metadata = require "ecs.credentials.metadata"
+local oidc = require "ecs.credentials.oidc"
+local uri = require "ecs.credentials.uri"
 
 local tostring = tostring
 
@@ -78,6 +80,20 @@ function M.resolve(ctx)
       external_id = sec.external_id, duration = sec.duration_seconds, sts_region = sec.sts_region,
       endpoint = sec.sts_endpoint,
     }, { get = function() return base end }, source)
+  elseif kind == "oidc_role_arn" then
+    if not (common.nonempty(sec.role_arn) and common.nonempty(sec.oidc_provider_arn)
+            and common.nonempty(sec.oidc_token_file_path)) then
+      return nil, path .. ": profile [" .. name .. "] (oidc_role_arn) lacks role_arn, oidc_provider_arn or "
+        .. "oidc_token_file_path"
+    end
+    return oidc.provider(ctx, { role_arn = sec.role_arn, provider_arn = sec.oidc_provider_arn,
+      token_file = sec.oidc_token_file_path, session_name = sec.role_session_name, policy = sec.policy,
+      duration = sec.duration_seconds, sts_region = sec.sts_region, endpoint = sec.sts_endpoint }, source)
+  elseif kind == "credentials_uri" then
+    if not common.nonempty(sec.credentials_uri) then
+      return nil, path .. ": profile [" .. name .. "] (credentials_uri) lacks credentials_uri"
+    end
+    return uri.provider(ctx, sec.credentials_uri, source)
   end
   return nil, path .. ": profile [" .. name .. "] has unsupported type '" .. tostring(kind) .. "'"
 end
