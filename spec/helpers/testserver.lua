@@ -15,7 +15,8 @@
 --
 -- The handler is Lua source returning function(req, ctx) -> response.
 -- req = { method, path, query, headers (lowercase names), body, conn (id),
--- n (request number), target (as on the request line: absolute through a proxy) }; ctx = { core = ecs.core, cjson = cjson, state = {} }.
+-- n (request number), target (as on the request line: absolute through a
+-- proxy) }; ctx = { core = ecs.core, cjson = cjson, state = {} }.
 -- response = { status =, headers = { name = value }, body =, delay = s,
 -- hang = true (never answer), close = true (close after answering) }.
 --
