@@ -96,14 +96,21 @@ function M.is_retryable(err, action)
 end
 
 --- Server-requested wait in seconds (x-acs-retry-after is milliseconds,
--- Retry-After is seconds), or nil.
+-- Retry-After is seconds or an HTTP date), or nil.
 function M.retry_after(err)
   local h = type(err) == "table" and err.headers
   if type(h) ~= "table" then return nil end
   local ms = tonumber(h["x-acs-retry-after"])
   if ms and ms > 0 and ms < math.huge then return ms / 1000 end
-  local s = tonumber(h["retry-after"])
+  local ra = h["retry-after"]
+  local s = tonumber(ra)
   if s and s >= 0 and s < math.huge then return s end
+  -- an HTTP date, measured against the response's own Date (else our clock)
+  local at = type(ra) == "string" and core.parse_http_date(ra)
+  if at then
+    local now = type(h.date) == "string" and core.parse_http_date(h.date) or os.time()
+    return math_max(0, at - now)
+  end
   return nil
 end
 

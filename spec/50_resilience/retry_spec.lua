@@ -259,6 +259,15 @@ describe("retry module", function()
     assert.has_error(function() ecs.new { region = "cn-hangzhou", retry = { attempts = "3" } } end)
   end)
 
+  it("reads Retry-After as seconds or as an HTTP date", function()
+    assert.equals(1.5, retry.retry_after(err { code = "X", headers = { ["x-acs-retry-after"] = "1500" } }))
+    assert.equals(7, retry.retry_after(err { code = "X", headers = { ["retry-after"] = "7" } }))
+    assert.equals(90, retry.retry_after(err { code = "X", headers = {
+      ["retry-after"] = "Fri, 27 Nov 2026 21:01:30 GMT", date = "Fri, 27 Nov 2026 21:00:00 GMT" } }))
+    assert.is_nil(retry.retry_after(err { code = "X", headers = { ["retry-after"] = "soon" } }))
+    assert.is_nil(retry.retry_after(err { code = "X" }))
+  end)
+
   it("classifies failures", function()
     assert.is_true(retry.is_retryable(THROTTLE))
     assert.is_true(retry.is_retryable(err { code = "ServiceUnavailable.RegionMaintaining", http_status = 503 }))
