@@ -73,6 +73,8 @@ busted_run busted-5.4 lua5.4 build spec
 if [ -z "${QUICK:-}" ]; then
   MATRIX_SPECS=()
   for d in spec/00_core spec/10_client spec/40_frequency; do [ -d "$d" ] && MATRIX_SPECS+=("$d"); done
+  # the emulator's service logic is portable too (its server host is Lua 5.4 only)
+  for f in spec/30_emulator/*_spec.lua; do [ "$f" != spec/30_emulator/server_spec.lua ] && MATRIX_SPECS+=("$f"); done
   for v in 5.1 5.2 5.3 jit; do
     note "== Lua $v: core, client and frequency specs"
     if build "build-$v" "$v" -DECS_TESTS=OFF; then
@@ -93,6 +95,14 @@ if [ -z "${QUICK:-}" ]; then
   else
     count 0 1 build-asan; tail -20 "$LOGS/build-build-asan.log"
   fi
+
+  note "== valgrind memcheck: core, client and HTTP specs"
+  if bash scripts/valgrind.sh "$LOGS/valgrind-memcheck.log" >"$LOGS/valgrind.log" 2>&1; then count 1 0 valgrind; else
+    count 0 1 valgrind; fi
+  cat "$LOGS/valgrind.log"
+
+  note "== GC stress (collector at its most aggressive): core and client specs"
+  busted_run busted-gcstress lua5.4 build --helper=spec/helpers/gcstress.lua spec/00_core spec/10_client
 
   note "== libFuzzer targets (ASan+UBSan), ${FUZZ_SECONDS:-20}s each"
   if FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh >"$LOGS/fuzz.log" 2>&1; then count 1 0 fuzz; else
