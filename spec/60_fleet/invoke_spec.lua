@@ -322,5 +322,13 @@ describe("invoke_fleet", function()
     local rep, err = client:invoke_fleet { CommandId = "c-missing", targets = t }
     assert.is_nil(rep)
     assert.equal("InvalidCmdId.NotFound", err.code)
+    support.clear_requests(emu)
+    rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = OK_SCRIPT,
+                                       targets = { InstanceId = { "i-nope" } } })
+    assert.same({}, rep.invocations)
+    assert.same({ InstanceId = "i-nope", reason = "not_found", message = "not found in region cn-hangzhou" },
+      rep.skipped[1])
+    assert.equal(1, rep.counts.skipped)
+    assert.same({}, support.requests(emu, "RunCommand"))
   end)
 end)
