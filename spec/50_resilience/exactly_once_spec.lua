@@ -6,7 +6,7 @@ local helper = require "helpers.emulator"
 local ecs = require "ecs"
 local core = require "ecs.core"
 
-local N = 40
+local N = 100
 local FAULTS = {
   { kind = "drop_after", action = "InvokeCommand", probability = 0.35 },
   { kind = "throttle", action = "InvokeCommand", probability = 0.25, retry_after = 3 },
