@@ -74,7 +74,7 @@ function M.check(action, params, opts)
         if type(k) ~= "string" or k == "" or #k > 64 then
           return fail(action, "ParameterKey.ExceedLimit", "Parameters: each name must be 1 to 64 characters")
         end
-        if type(v) ~= "string" and type(v) ~= "number" and type(v) ~= "boolean" then
+        if type(v) ~= "string" then
           return fail(action, "ParameterType.NotSupported",
             ("Parameters.%s: values must be strings (got a %s)"):format(k, type(v)))
         end

@@ -87,6 +87,13 @@ describe("local checks", function()
                                  Parameters = { [string.rep("k", 65)] = "v" } }, "ParameterKey.ExceedLimit", "64")
     rejected("invoke_command", { CommandId = "c-1", InstanceId = { "i-1" }, Parameters = { name = { "x" } } },
       "ParameterType.NotSupported", "Parameters.name")
+    -- the service takes string values only (reference §1.2): a number or a
+    -- boolean would be sent as a JSON number and refused with this code
+    rejected("invoke_command", { CommandId = "c-1", InstanceId = { "i-1" }, Parameters = { n = 5 } },
+      "ParameterType.NotSupported", "Parameters.n", "string")
+    rejected("run_command", { CommandContent = "echo", Type = "RunShellScript", InstanceId = { "i-1" },
+                              Parameters = { flag = true } }, "ParameterType.NotSupported", "Parameters.flag")
+    passes("invoke_command", { CommandId = "c-1", InstanceId = { "i-1" }, Parameters = { n = "5", e = "" } })
   end)
 
   it("limits command content: 24 KB Base64 for RunCommand unsaved, 18 KB when kept or created", function()
