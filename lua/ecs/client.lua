@@ -106,11 +106,14 @@ end
 
 -- Secrets the client knows of (for scrubbing messages).
 function Client:secrets()
+  local out = {}
+  local function add(v) if type(v) == "string" then out[#out + 1] = v end end
+  add(self.config.access_key_secret)
+  add(self.config.security_token)
   local c = self.last_creds
-  local out = { self.config.access_key_secret, self.config.security_token }
   if type(c) == "table" then
-    out[#out + 1] = c.access_key_secret
-    out[#out + 1] = c.security_token
+    add(c.access_key_secret)
+    add(c.security_token)
   end
   return out
 end
