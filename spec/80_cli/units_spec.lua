@@ -99,8 +99,8 @@ describe("ecs.cli.output", function()
     assert.not_matches("mysecret", text)
     assert.not_matches("%%2Bwu", text)
     assert.not_matches("abc", text)
-    assert.matches("authorization: ACS3%-HMAC%-SHA256 Credential=testid,SignedHeaders=host;x%-acs%-date,Signature=%*%*%*%*",
-      text)
+    assert.matches("authorization: ACS3%-HMAC%-SHA256 Credential=testid,SignedHeaders=host;x%-acs%-date,"
+      .. "Signature=%*%*%*%*", text)
     assert.matches("x%-acs%-security%-token: %*%*%*%*", text)
     assert.matches("AccessKeyId=testid&SecurityToken=%*%*%*%*&Note=%*%*%*%*&Signature=%*%*%*%*", text)
   end)
