@@ -115,6 +115,53 @@ describe("connections", function()
     c:close()
   end)
 
+  it("re-sends the retryable failures of a batch, signed afresh with the same ClientToken", function()
+    local sleeps = {}
+    local c = client { retry = { attempts = 3, base_delay = 0.01 }, sleep = function(s) sleeps[#sleeps + 1] = s end }
+    local calls = {}
+    for i = 1, 6 do
+      calls[i] = { "InvokeCommand", { CommandId = "c-1", InstanceId = { "i-" .. i }, Echo = tostring(i),
+                                      FailTimes = tostring(i % 3) } }
+    end
+    local results = c:call_batch(calls, { concurrency = 3 })
+    for i = 1, 6 do
+      assert.is_nil(results[i][2])
+      assert.are.equal(tostring(i), results[i][1].Echo)
+    end
+    -- FailTimes 1, 2, 0, 1, 2, 0: 6 first sends, 4 second, 2 third
+    local reqs = srv:requests()
+    assert.are.equal(12, #reqs)
+    assert.are.equal(2, #sleeps)
+    local by_echo, nonces = {}, {}
+    for _, r in ipairs(reqs) do
+      local p = core.parse_query(r.body)
+      local seen = by_echo[p.Echo] or {}
+      by_echo[p.Echo] = seen
+      seen[p.ClientToken] = true
+      nonces[r.headers["x-acs-signature-nonce"]] = true
+    end
+    for i = 1, 6 do
+      local n = 0
+      for _ in pairs(by_echo[tostring(i)]) do n = n + 1 end
+      assert.are.equal(1, n, "call " .. i .. " used more than one ClientToken")
+    end
+    local n = 0
+    for _ in pairs(nonces) do n = n + 1 end
+    assert.are.equal(12, n)
+    c:close()
+  end)
+
+  it("gives up on a batch entry after the policy's attempts, with the count", function()
+    local c = client { retry = { attempts = 2, base_delay = 0.01 }, sleep = function() end }
+    local results = c:call_batch { { "InvokeCommand", { CommandId = "c", InstanceId = { "i-1" }, FailTimes = "5" } },
+                                   { "DescribeRegions", { Echo = "fine" } } }
+    assert.are.equal("ServiceUnavailable", results[1][2].code)
+    assert.are.equal(2, results[1][2].attempts)
+    assert.are.equal("fine", results[2][1].Echo)
+    assert.are.equal(3, #srv:requests())
+    c:close()
+  end)
+
   it("send_batch of the C client caps transfers the same way", function()
     local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
                           access_key_secret = "testsecret" }
