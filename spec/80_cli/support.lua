@@ -6,8 +6,15 @@ local cjson = require "cjson"
 
 local M = {}
 
-M.ROOT = helper.root
-M.BIN = helper.root .. "/bin/ecs"
+local function absolute(dir)
+  local p = io.popen("cd " .. helper.shell_quote(dir) .. " && pwd")
+  local out = p:read("*l")
+  p:close()
+  return out or dir
+end
+
+M.ROOT = absolute(helper.root)
+M.BIN = M.ROOT .. "/bin/ecs"
 M.LUA = os.getenv("ECS_CLI_LUA") or "lua5.4"
 M.SCALE = 50
 -- options every call to the emulator takes (the region of the built-in fleet)
