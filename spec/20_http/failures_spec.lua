@@ -65,6 +65,41 @@ describe("HTTP failures", function()
     end)
   end)
 
+  describe("a listener that never accepts (its backlog is full)", function()
+    local listener, fillers, port
+
+    setup(function()
+      listener = assert(socket.tcp())
+      assert(listener:bind("127.0.0.1", 0))
+      assert(listener:listen(0))
+      port = select(2, listener:getsockname())
+      fillers = {}
+      for i = 1, 4 do
+        fillers[i] = socket.tcp()
+        fillers[i]:settimeout(0)
+        fillers[i]:connect("127.0.0.1", port)
+      end
+      socket.sleep(0.05)
+    end)
+
+    teardown(function()
+      for _, f in ipairs(fillers) do f:close() end
+      listener:close()
+    end)
+
+    it("gives Network.Timeout after the connect timeout, with sent = false", function()
+      local c = ecs.new { endpoint = "http://127.0.0.1:" .. port, region = "cn-hangzhou", access_key_id = "testid",
+                          access_key_secret = "testsecret", retry = false, timeout = { connect = 0.4, read = 5 } }
+      local t0 = socket.gettime()
+      local _, err = c:describe_instances {}
+      local elapsed = socket.gettime() - t0
+      assert.are.equal("Network.Timeout", err.code, tostring(err))
+      assert.is_false(err.sent)
+      assert.is_true(elapsed >= 0.35 and elapsed < 1.4, ("took %.2f s for a 0.4 s connect timeout"):format(elapsed))
+      c:close()
+    end)
+  end)
+
   describe("a port nobody listens on", function()
     it("gives Network.ConnectFailed with sent = false", function()
       local c = ecs.new { endpoint = "http://127.0.0.1:" .. helper.free_port(), region = "cn-hangzhou",
