@@ -8,6 +8,7 @@ local checks = require "ecs.checks"
 local retry = require "ecs.retry"
 local diagnose = require "ecs.diagnose"
 local common = require "ecs.credentials.common"
+local errors = require "ecs.errors"
 
 local type, pairs, ipairs, error, tostring = type, pairs, ipairs, error, tostring
 local setmetatable, pcall = setmetatable, pcall
@@ -70,12 +71,40 @@ function M.new(user_cfg)
     sleep = function(s) return self.sleep(s) end,
     log = function(ev) self:log(ev) end,
   })
+  local nopts = cfg.ngx
+  if type(nopts) == "table" and nopts.shared_dict then
+    self.credentials = M.shared_credentials(self.credentials, nopts)
+  end
   if cfg.tls.verify == false then
     local note = "TLS certificate verification is switched off for " .. url
     self:log { event = "warning", message = note }
     if not self.logger then io.stderr:write("ecs: warning: ", note, "\n") end
   end
   return self
+end
+
+--- Inside nginx with `ngx = { shared_dict = }`: the provider behind a cache
+-- shared by the workers (ecs.ngx.shared), built on first use so that ecs.new
+-- does nothing nginx-specific.
+function M.shared_credentials(inner, nopts)
+  local shared
+  local p = { source = inner.source }
+  function p.get()
+    if not shared then
+      local ok, res = pcall(function()
+        return require("ecs.ngx.shared").credentials(inner, { shared_dict = nopts.shared_dict,
+                                                                key = nopts.credentials_key })
+      end)
+      if not ok then
+        return nil, errors.new { code = "Credentials.SharedDict", message = tostring(res):gsub("^[^:]*:%d+: ", "") }
+      end
+      shared = res
+    end
+    local creds, err = shared.get()
+    p.source = inner.source
+    return creds, err
+  end
+  return p
 end
 
 function Client:log(event)

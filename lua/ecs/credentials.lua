@@ -11,6 +11,7 @@ local errors = require "ecs.errors"
 local common = require "ecs.credentials.common"
 
 local type, pairs, ipairs, tostring, error, os_getenv = type, pairs, ipairs, tostring, error, os.getenv
+local rawget, pcall, _G = rawget, pcall, _G
 local concat = table.concat
 
 local M = {}
@@ -77,6 +78,17 @@ function M.check_config(v)
   return out
 end
 
+-- HTTP for the metadata service, STS and credentials URIs: cosockets inside
+-- nginx (never blocking a worker), else the C core's libcurl client
+local function default_http()
+  local ngx = rawget(_G, "ngx")
+  if type(ngx) == "table" and type(ngx.get_phase) == "function" then
+    local ok, request = pcall(require, "ecs.ngx.request")
+    if ok then return request.http end
+  end
+  return common.http_client()
+end
+
 -- the context every source resolves in
 local function context(cfg, env)
   local opts = cfg.credentials or {}
@@ -86,7 +98,7 @@ local function context(cfg, env)
     opts = opts, getenv = getenv,
     home = opts.home or getenv("HOME"),
     profile_name = common.nonempty(profile) and profile or nil,
-    http = opts.http or common.http_client(),
+    http = opts.http or default_http(),
     clock = env.clock or os.time, sleep = env.sleep, log = env.log,
   }
 end

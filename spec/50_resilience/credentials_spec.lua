@@ -347,6 +347,35 @@ describe("credentials chain", function()
     assert.same({ "GET /credentials-uri" }, paths(fake:log()))
   end)
 
+  it("sends metadata, STS and credentials-URI requests through the http option", function()
+    local common = require "ecs.credentials.common"
+    local real, seen = common.http_client(), {}
+    local function http(req)
+      seen[#seen + 1] = req.method .. " " .. req.url:gsub("^https?://[^/]+", "")
+      return real(req)
+    end
+    write(dir .. "/.alibabacloud/credentials", table.concat({
+      "[default]", "type = ram_role_arn", "access_key_id = testid", "access_key_secret = testsecret",
+      "role_arn = acs:ram::1:role/x" }, "\n"))
+    assert.matches("^STS%.role", creds({}, { http = http }).access_key_id)
+    assert.same({ "POST /" }, seen)
+    seen = {}
+    os.remove(dir .. "/.alibabacloud/credentials")
+    assert.matches("^STS%.meta", creds({}, { http = http }).access_key_id)
+    assert.equals(3, #seen)
+    assert.equals("PUT /latest/api/token", seen[1])
+  end)
+
+  it("with ngx.shared_dict outside nginx, a call says the dict cannot be used", function()
+    local cl = ecs.new { region = "cn-hangzhou", endpoint = fake.url, access_key_id = "testid",
+                         access_key_secret = "testsecret", signature_version = "v2", transport = "curl",
+                         ngx = { shared_dict = "ecs_creds" } }
+    local res, err = cl:describe_instances {}
+    assert.is_nil(res)
+    assert.equals("Credentials.SharedDict", err.code)
+    assert.matches("lua_shared_dict", err.message)
+  end)
+
   it("a sources list restricts and orders the chain", function()
     write(dir .. "/.alibabacloud/credentials", "[default]\naccess_key_id = fileid\naccess_key_secret = fs\n")
     local c = creds({ ALIBABA_CLOUD_ACCESS_KEY_ID = "envid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "es" },

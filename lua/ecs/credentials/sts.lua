@@ -39,7 +39,6 @@ function M.assume_role(ctx, role, base)
     endpoint = url, signature_version = "v2", version = M.VERSION,
     access_key_id = base.access_key_id, access_key_secret = base.access_key_secret,
     security_token = base.security_token,
-    connect_timeout = ctx.opts.sts_timeout or 5, timeout = ctx.opts.sts_timeout or 10,
   }
   local duration = math_floor(tonumber(role.duration) or M.DURATION)
   local session = role.session_name
@@ -47,16 +46,25 @@ function M.assume_role(ctx, role, base)
     session = ctx.getenv("ALIBABA_CLOUD_ROLE_SESSION_NAME")
     if not common.nonempty(session) then session = "aliyun-ecs-lua-" .. math_floor(ctx.clock()) end
   end
-  local res, err = cl:call("AssumeRole", {
+  local req = cl:prepare("AssumeRole", {
     RoleArn = role.role_arn, RoleSessionName = session, DurationSeconds = duration,
     Policy = common.nonempty(role.policy) and role.policy or nil,
     ExternalId = common.nonempty(role.external_id) and role.external_id or nil,
   })
   cl:close()
+  local secrets = { base.access_key_secret, base.security_token }
+  local resp, nerr = ctx.http { method = req.method, url = req.url, headers = req.headers, body = req.body,
+    connect_timeout = ctx.opts.sts_timeout or 5, timeout = ctx.opts.sts_timeout or 10 }
+  local res, err
+  if resp then
+    res, err = core.decode(resp.status, resp.body or "", resp.headers)
+  else
+    err = nerr
+  end
   if not res then
-    local msg = common.scrub(tostring(err and err.message), { base.access_key_secret, base.security_token })
+    local msg = common.scrub(tostring(type(err) == "table" and err.message or err), secrets)
     return common.fail("Credentials.AssumeRoleFailed", ("AssumeRole %s at %s failed: %s: %s"):format(
-      tostring(role.role_arn), url, tostring(err and err.code), msg))
+      tostring(role.role_arn), url, tostring(type(err) == "table" and err.code or "error"), msg))
   end
   local c = type(res.Credentials) == "table" and res.Credentials or {}
   local exp = common.parse_time(c.Expiration)
