@@ -72,6 +72,19 @@ describe("TLS", function()
     c:close()
   end)
 
+  it("accepts it with tls = { ca_path = <a hashed directory holding the test CA> }", function()
+    local cadir = helper.tmpdir()
+    local ok = os.execute(("cp %s %s/ca.pem && openssl rehash %s >/dev/null 2>&1"):format(
+      helper.shell_quote(pki.ca), helper.shell_quote(cadir), helper.shell_quote(cadir)))
+    assert.is_true(ok == true or ok == 0, "openssl rehash failed")
+    local c = client { tls = { ca_path = cadir } }
+    local res, err = c:describe_instances {}
+    helper.rmdir(cadir)
+    assert.is_nil(err)
+    assert.matches("^tls%-", res.RequestId)
+    c:close()
+  end)
+
   it("checks the host name: the certificate is for 127.0.0.1 and localhost only", function()
     local port = emu.url:match(":(%d+)$")
     local c = client { endpoint = "https://localhost:" .. port, tls = { ca_file = pki.ca } }
