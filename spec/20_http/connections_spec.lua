@@ -92,6 +92,7 @@ describe("connections", function()
     assert.are.equal(32, s.requests)
     assert.are.equal(2, s.max_in_flight)
     assert.are.equal(2, s.connections)
+    assert.are.same({ requests = 32, connections = 2 }, c:stats())
     c:close()
   end)
 
