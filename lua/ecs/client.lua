@@ -160,8 +160,14 @@ function Client:scrub_error(err)
   return err
 end
 
--- Puts current credentials on the transport; nil, err when none can be had.
-function Client:apply_credentials(t)
+-- Puts current credentials on the transport; nil, err when none can be had
+-- (or when the transport cannot send from here, e.g. an nginx phase that
+-- cannot yield: asked first, so no credential lookup is attempted there).
+function Client:apply_credentials(t, action)
+  if action and t.check_phase then
+    local ok, perr = t:check_phase(action)
+    if not ok then return nil, perr end
+  end
   local creds, err = self.credentials.get()
   if not creds then return nil, err end
   self.last_creds = creds
@@ -290,7 +296,7 @@ function Client:call(action, params, opts)
   local res
   res, err = retry.run(self:policy_for(opts), self:retry_env(action), function(attempt)
     local t = self:transport()
-    local ok, cerr = self:apply_credentials(t)
+    local ok, cerr = self:apply_credentials(t, action)
     if not ok then
       cerr.retryable = false
       return nil, cerr
@@ -336,7 +342,7 @@ function Client:call_batch(calls, opts)
   while #pending > 0 do
     attempt = attempt + 1
     local t = self:transport()
-    local ok, cerr = self:apply_credentials(t)
+    local ok, cerr = self:apply_credentials(t, "batch")
     if not ok then
       for _, i in ipairs(pending) do out[i] = { nil, cerr } end
       break
