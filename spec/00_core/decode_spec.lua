@@ -104,6 +104,14 @@ describe("core.decode of error responses", function()
     end
   end)
 
+  it("marks HTTP 429 as retryable whatever the body says, as for non-JSON bodies", function()
+    local _, err = core.decode(429, '{"Code":"TooManyRequests","Message":"slow down","RequestId":"r"}')
+    assert.are.equal("TooManyRequests", err.code)
+    assert.is_true(err.retryable)
+    _, err = core.decode(429, "Too Many Requests")
+    assert.is_true(err.retryable)
+  end)
+
   it("reads lowercase code/message keys and keeps AccessDeniedDetail", function()
     local _, err = core.decode(403, '{"code":"Forbidden.RAM","message":"denied","requestId":"r-1",'
       .. '"AccessDeniedDetail":{"PolicyType":"AccountLevelIdentityBasedPolicy","NoPermissionType":"ImplicitDeny"}}')
