@@ -76,6 +76,7 @@ for _, version in ipairs { "v3", "v2" } do
       assert.is_true(dropped >= 5, "too few drop_after faults fired to mean anything: " .. dropped)
       assert.is_true(throttled >= 3, "too few throttles fired: " .. throttled)
       assert.equals(N, #created)
+      assert.equals(N, counters.invocations)
       for _, id in ipairs(created) do assert.is_true(seen[id], "invocation not returned to any caller: " .. id) end
       assert.equals(counters.calls.InvokeCommand - N, count(events, "retry"))
     end)
