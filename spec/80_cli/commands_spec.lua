@@ -228,8 +228,11 @@ describe("ecs (in-process) against the emulator", function()
     end)
 
     it("wait exits 0 when every instance succeeded", function()
-      local r = main(argv(emu, { "run", "--json", "--no-wait", "-i", "i-bp1emuweb03", "echo ok" }))
-      local id = support.json(r.out).invocations[1].InvokeId
+      local r = main(argv(emu, { "run", "--no-wait", "-i", "i-bp1emuweb03", "echo ok" }))
+      assert.equal(0, r.code, r.err)
+      local id = r.out:match("^invocation (t%-%x+): 1 instance\n")
+      assert.truthy(id, r.out)
+      assert.matches("started 1 invocation without waiting; `ecs wait " .. id .. "` follows one\n", r.out, 1, true)
       r = main(fast(argv(emu, { "wait", "--json", id })))
       assert.equal(0, r.code, r.err)
       assert.equal("ok\n", support.json(r.out).results[1].output)
@@ -261,6 +264,24 @@ describe("ecs (in-process) against the emulator", function()
       local doc = support.json(r.out)
       assert.equal("SignatureDoesNotMatch", doc.code)
       assert.not_matches("wrong%-Secret%-42", r.out)
+    end)
+
+    it("--profile picks a section of the shared credentials file", function()
+      local dir = support.helper.tmpdir()
+      os.execute("mkdir -p " .. dir .. "/.alibabacloud")
+      local f = assert(io.open(dir .. "/.alibabacloud/credentials", "w"))
+      f:write("[default]\naccess_key_id = testid\naccess_key_secret = wrong\n\n"
+        .. "[emu]\naccess_key_id = testid\naccess_key_secret = testsecret\n")
+      f:close()
+      local env = { HOME = dir, ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true" }
+      local r = main(argv(emu, { "instances", "--json", "-i", "i-bp1emuweb01" }), { env = env })
+      assert.equal(3, r.code)
+      r = main(argv(emu, { "instances", "--json", "--profile", "emu", "-i", "i-bp1emuweb01" }), { env = env })
+      assert.equal(0, r.code, r.out)
+      assert.equal("i-bp1emuweb01", support.json(r.out).eligible[1].InstanceId)
+      env.ALIBABA_CLOUD_PROFILE = "emu"
+      assert.equal(0, main(argv(emu, { "instances", "-i", "i-bp1emuweb01" }), { env = env }).code)
+      support.helper.rmdir(dir)
     end)
 
     it("no credentials is exit 3; no region is a usage error", function()

@@ -85,6 +85,7 @@ function M.exec(argv, opts)
   local words = { "env" }
   for _, k in ipairs(ALIBABA) do words[#words + 1] = "-u " .. k end
   words[#words + 1] = "HOME=" .. q(dir)
+  words[#words + 1] = "ALIBABA_CLOUD_ECS_METADATA_DISABLED=true"   -- never 100.100.100.200
   for k, v in pairs(opts.env or M.CREDS) do words[#words + 1] = k .. "=" .. q(v) end
   words[#words + 1] = q(M.LUA)
   words[#words + 1] = q(M.BIN)

@@ -112,7 +112,13 @@ local function print_report(ctx, rep, prog, mode)
   end
   if rep.stopped then ctx.print("stopped early: " .. rep.stopped .. "\n") end
   if rep.error then ctx.eprint("ecs: " .. tostring(rep.error) .. "\n") end
-  ctx.print(prog:summary(rep.counts) .. "\n")
+  if rep.request and rep.request.options and rep.request.options.wait == false then
+    local n = #rep.invocations
+    ctx.print(format("started %d invocation%s without waiting%s\n", n, n == 1 and "" or "s",
+      n > 0 and ("; `ecs wait " .. rep.invocations[1].InvokeId .. "` follows one") or ""))
+  else
+    ctx.print(prog:summary(rep.counts) .. "\n")
+  end
 end
 
 --- run(ctx, name, o, fleet) -> exit status. fleet: the invoke_fleet table.
