@@ -27,6 +27,12 @@ local function fake_transport(script)
     end
     return step
   end
+  function t.call_batch(self, calls)
+    t.batches = (t.batches or 0) + 1
+    local out = {}
+    for i, c in ipairs(calls) do out[i] = { self:call(c[1], c[2]) } end
+    return out
+  end
   function t.set_credentials(_, c) t.last_creds = c end
   function t.set_time_offset(_, s) t.offsets[#t.offsets + 1] = s end
   function t.close() end
@@ -245,6 +251,50 @@ describe("retry rules", function()
     local c3, t3 = fake_client { nodate, OK }
     assert.is_nil((c3:describe_instances {}))
     assert.equals(1, #t3.calls)
+  end)
+end)
+
+describe("batch retries", function()
+  it("re-sends only the retryable failures, with their ClientToken, after the longest wait", function()
+    -- calls run in order inside each round: round 1 = calls 1..3, round 2 = the retried ones
+    local client, t, world = fake_client {
+      THROTTLE, OK, BAD,          -- round 1: invoke throttled, describe ok, delete refused for good
+      OK,                         -- round 2: invoke ok
+    }
+    local out = client:call_batch {
+      { "InvokeCommand", { CommandId = "c-1", InstanceId = { "i-1" } } },
+      { "DescribeInstances", {} },
+      { "DeleteCommand", { CommandId = "c-2" } },
+    }
+    assert.equals(2, t.batches)
+    assert.equals("t-1", out[1][1].InvokeId)
+    assert.is_table(out[2][1])
+    assert.equals("InvalidParameter", out[3][2].code)
+    assert.equals(1, out[3][2].attempts)
+    assert.equals(t.calls[1].params.ClientToken, t.calls[4].params.ClientToken)
+    assert.same({ 0.1 }, world.sleeps)
+  end)
+
+  it("gives up after max attempts with the history of each call", function()
+    local client, t = fake_client({ UNAVAILABLE }, { retry = { attempts = 3 } })
+    local out = client:call_batch { { "DescribeInstances", {} }, { "DescribeCommands", {} } }
+    assert.equals(3, t.batches)
+    for i = 1, 2 do
+      local e = out[i][2]
+      assert.equals("ServiceUnavailable", e.code)
+      assert.equals(3, e.attempts)
+      assert.equals(3, #e.history)
+      assert.equals("attempts", e.gave_up)
+    end
+  end)
+
+  it("stops when the wait would pass max_time", function()
+    local client, t = fake_client({ UNAVAILABLE }, { retry = { attempts = 10, base_delay = 2, max_delay = 8,
+                                                               max_time = 3 } })
+    local out = client:call_batch { { "DescribeInstances", {} } }
+    -- waits 1 and 2 (3 s in all, within the budget); the third wait (4) would pass it
+    assert.equals(3, t.batches)
+    assert.equals("time", out[1][2].gave_up)
   end)
 end)
 
