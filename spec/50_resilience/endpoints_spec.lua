@@ -140,4 +140,30 @@ describe("TLS and proxies", function()
     assert.equals("Network.ConnectFailed", e2.code)
     assert.equals(1, #fake:log())
   end)
+
+  it("honours http_proxy and NO_PROXY from the environment as curl does", function()
+    local fake = metadata_server.start()
+    finally(function() fake:stop() end)
+    local port = helper.free_port()
+    local script = table.concat({
+      "package.path = 'lua/?.lua;lua/?/init.lua;' .. package.path",
+      "package.cpath = 'build/?.so;' .. package.cpath",
+      "local c = require('ecs').new { region = 'cn-hangzhou', endpoint = 'http://127.0.0.1:" .. port .. "',",
+      "  access_key_id = 'testid', access_key_secret = 'testsecret', signature_version = 'v2', retry = false }",
+      "local res, err = c:describe_instances {}",
+      "io.write(res and 'ok' or tostring(err.code))" }, "\n")
+    local function run(env)
+      local cmd = "cd " .. helper.shell_quote(helper.root) .. " && env -u HTTP_PROXY -u HTTPS_PROXY -u https_proxy -u no_proxy"
+        .. " -u ALL_PROXY -u all_proxy "
+        .. env .. " lua5.4 -e " .. helper.shell_quote(script)
+      local p = io.popen(cmd)
+      local out = p:read("*a")
+      p:close()
+      return out
+    end
+    assert.equals("ok", run("http_proxy=" .. fake.url .. " NO_PROXY="))
+    assert.equals("127.0.0.1:" .. port, fake:log()[1].host)
+    assert.equals("Network.ConnectFailed", run("http_proxy=" .. fake.url .. " NO_PROXY=127.0.0.1"))
+    assert.equals(1, #fake:log())
+  end)
 end)
