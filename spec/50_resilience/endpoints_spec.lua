@@ -153,8 +153,8 @@ describe("TLS and proxies", function()
       "local res, err = c:describe_instances {}",
       "io.write(res and 'ok' or tostring(err.code))" }, "\n")
     local function run(env)
-      local cmd = "cd " .. helper.shell_quote(helper.root) .. " && env -u HTTP_PROXY -u HTTPS_PROXY -u https_proxy -u no_proxy"
-        .. " -u ALL_PROXY -u all_proxy "
+      local cmd = "cd " .. helper.shell_quote(helper.root)
+        .. " && env -u HTTP_PROXY -u HTTPS_PROXY -u https_proxy -u no_proxy -u ALL_PROXY -u all_proxy "
         .. env .. " lua5.4 -e " .. helper.shell_quote(script)
       local p = io.popen(cmd)
       local out = p:read("*a")
