@@ -80,6 +80,19 @@ describe("ecs (in-process) against the emulator", function()
       assert.equal(require("cjson").null, doc.stopped)
     end)
 
+    it("signs with V3 by default and V2 with --signature v2", function()
+      for _, v in ipairs { "v3", "v2" } do
+        emu:admin("DELETE", "/_emulator/requests")
+        local list = argv(emu, { "run", "-i", "i-bp1emuweb01", "exit 0" })
+        if v == "v2" then list[#list + 1] = "--signature=v2" end
+        local r = main(fast(list))
+        assert.equal(0, r.code, r.err)
+        local reqs = support.requests(emu, "RunCommand")
+        assert.equal(1, #reqs)
+        assert.equal(v, reqs[1].version)
+      end
+    end)
+
     it("exits 1 when an instance fails, with its exit code and output", function()
       local r = main(fast(argv(emu, { "run", "--json", "-i", "i-bp1emuweb01", "echo bad\nexit 3" })))
       assert.equal(1, r.code)

@@ -95,7 +95,8 @@ describe("bin/ecs (child process)", function()
 
     it("masks the V2 body's Signature and SecurityToken, in --json too, and sends nothing", function()
       emu:admin("DELETE", "/_emulator/requests")
-      local r = exec(argv(emu, { "run", "--dry-run", "--json", "--tag", "env=prod", "echo hi" }), { env = ENV })
+      local r = exec(argv(emu, { "run", "--dry-run", "--signature", "v2", "--json", "--tag", "env=prod", "echo hi" }),
+        { env = ENV })
       assert.equal(0, r.code, r.err)
       assert.equal("", r.err)
       local doc = support.json(r.out)
@@ -106,7 +107,8 @@ describe("bin/ecs (child process)", function()
       assert.matches("&SecurityToken=****&", doc.request.body, 1, true)
       assert.matches("&Signature=****$", doc.request.body)
       no_secret(r.out)
-      r = exec(argv(emu, { "invoke", "--dry-run", "-i", "i-bp1emuweb01", "-p", "a=b", "c-123" }), { env = ENV })
+      r = exec(argv(emu, { "invoke", "--dry-run", "--signature", "v2", "-i", "i-bp1emuweb01", "-p", "a=b", "c-123" }),
+        { env = ENV })
       assert.equal(0, r.code, r.err)
       assert.matches("action: InvokeCommand", r.out, 1, true)
       assert.matches("CommandId=c-123", r.out, 1, true)
@@ -129,7 +131,7 @@ describe("bin/ecs (child process)", function()
     assert.truthy(port, helper.read_file(dir .. "/out"))
     local ok, res = pcall(function()
       local r = exec { "instances", "--region", "cn-shanghai", "--endpoint", "http://127.0.0.1:" .. port,
-                       "--signature", "v2", "--name", "game-*", "--json" }
+                       "--name", "game-*", "--json" }
       return r
     end)
     pipe:close()   -- --stdin-exit: the emulator ends with its input

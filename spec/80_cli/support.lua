@@ -19,7 +19,6 @@ M.LUA = os.getenv("ECS_CLI_LUA") or "lua5.4"
 M.SCALE = 50
 -- options every call to the emulator takes (the region of the built-in fleet)
 M.REGION = "cn-hangzhou"
-M.SIGNATURE = "v2"
 
 M.CREDS = { ALIBABA_CLOUD_ACCESS_KEY_ID = "testid", ALIBABA_CLOUD_ACCESS_KEY_SECRET = "testsecret" }
 
@@ -36,7 +35,7 @@ end
 
 --- Service options for the emulator.
 function M.service(emu)
-  return { "--region", M.REGION, "--endpoint", emu.url, "--signature", M.SIGNATURE }
+  return { "--region", M.REGION, "--endpoint", emu.url }
 end
 
 --- argv: the service options of emu followed by the given arguments.
