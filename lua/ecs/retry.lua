@@ -132,7 +132,7 @@ function M.new_token()
 end
 
 local function describe(entry)
-  local s = entry.attempt .. ": " .. entry.code
+  local s = entry.attempt .. " " .. entry.code
   if entry.http_status then s = s .. " (HTTP " .. entry.http_status .. ")" end
   return s
 end
@@ -148,7 +148,7 @@ function M.finish(err, history, reason)
     for i = 1, #history do parts[i] = describe(history[i]) end
     local why = reason == "time" and "retry time budget spent" or reason == "attempts" and "attempts exhausted"
       or "not retryable"
-    err.message = ("%s (%d attempts, %s: %s)"):format(err.message, #history, why, concat(parts, "; "))
+    err.message = ("%s [attempts: %s; %s]"):format(err.message, concat(parts, "; "), why)
   end
   return err
 end

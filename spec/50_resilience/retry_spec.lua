@@ -150,9 +150,10 @@ describe("retry rules", function()
     assert.equals("ServiceUnavailable", e.code)
     assert.same({ "Throttling.User", "Network.EmptyReply", "ServiceUnavailable" },
                 { e.history[1].code, e.history[2].code, e.history[3].code })
-    assert.matches("3 attempts, attempts exhausted: 1: Throttling.User %(HTTP 400%); 2: Network.EmptyReply; "
-      .. "3: ServiceUnavailable %(HTTP 503%)", e.message)
-    assert.matches("3 attempts", tostring(e))
+    assert.equals("busy [attempts: 1 Throttling.User (HTTP 400); 2 Network.EmptyReply; "
+      .. "3 ServiceUnavailable (HTTP 503); attempts exhausted]", e.message)
+    assert.equals("DescribeInvocations: ServiceUnavailable (HTTP 503): " .. e.message .. " (after 3 attempts)",
+                  tostring(e))
   end)
 
   it("stops when the next wait would pass max_time", function()
