@@ -23,8 +23,12 @@ test: deps
 quick: deps
 	QUICK=1 bash scripts/test.sh
 
-demo: deps build
-	bash scripts/demo.sh
+demo: deps
+	@mkdir -p build
+	@echo "building the C core (log: build/demo-build.log)"
+	@{ cmake -S . -B build -DECS_LUA=$(LUA) && cmake --build build -j $(JOBS); } >build/demo-build.log 2>&1 || \
+	  { cat build/demo-build.log; exit 1; }
+	@bash scripts/demo.sh
 
 bench: deps build
 	bash scripts/bench.sh

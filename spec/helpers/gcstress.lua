@@ -13,7 +13,8 @@ collectgarbage("restart")
 local hook = function() collectgarbage("collect") end
 debug.sethook(hook, "", 20000)
 -- hooks are per coroutine: set it in every coroutine busted creates too
-local create, wrap = coroutine.create, coroutine.wrap
+-- luacheck: push ignore 122
+local create = coroutine.create
 coroutine.create = function(f)
   local co = create(f)
   debug.sethook(co, hook, "", 20000)
@@ -27,3 +28,4 @@ coroutine.wrap = function(f)
     return (table.unpack or unpack)(r, 2)
   end
 end
+-- luacheck: pop
