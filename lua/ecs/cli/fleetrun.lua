@@ -68,7 +68,7 @@ end
 
 --- exit status of a report.
 function M.exit_status(rep, o)
-  if rep.error then return status.SERVICE end
+  if rep.error or #(rep.failed_calls or {}) > 0 then return status.SERVICE end
   local c = rep.counts
   if c.failed + c.timeout + c.cancelled + c.infra > 0 then return status.FAILED end
   if #rep.not_launched > 0 or rep.stopped then return status.FAILED end
@@ -85,6 +85,16 @@ local function invocations_json(rep)
   return list
 end
 
+local function calls_json(list)
+  local out = json.array()
+  for _, c in ipairs(list or {}) do
+    local e = c.error
+    out[#out + 1] = { InstanceId = output.ids_json(c.InstanceId), error = e and tostring(e) or json.null,
+                      code = type(e) == "table" and e.code or nil }
+  end
+  return out
+end
+
 function M.report_json(name, rep, code)
   return {
     command = name, action = rep.action, region = rep.region, CommandId = rep.CommandId,
@@ -92,6 +102,7 @@ function M.report_json(name, rep, code)
     eligible = output.ids_json(rep.eligible), skipped = output.skipped_json(rep.skipped),
     not_launched = output.ids_json(rep.not_launched), counts = rep.counts, stopped = rep.stopped or json.null,
     error = rep.error and tostring(rep.error) or json.null, exit_status = code,
+    failed_calls = calls_json(rep.failed_calls),
   }
 end
 
@@ -111,7 +122,11 @@ local function print_report(ctx, rep, prog, mode)
       #inv.InstanceId == 1 and "" or "s"))
   end
   if rep.stopped then ctx.print("stopped early: " .. rep.stopped .. "\n") end
-  if rep.error then ctx.eprint("ecs: " .. tostring(rep.error) .. "\n") end
+  if rep.error then
+    ctx.eprint("ecs: " .. tostring(rep.error) .. "\n")
+  else
+    for _, c in ipairs(rep.failed_calls or {}) do ctx.eprint("ecs: " .. tostring(c.error) .. "\n") end
+  end
   if rep.request and rep.request.options and rep.request.options.wait == false then
     local n = #rep.invocations
     ctx.print(format("started %d invocation%s without waiting%s\n", n, n == 1 and "" or "s",
