@@ -49,7 +49,9 @@ function M.new(over)
     end
     return tty_cache[fd]
   end
+  local width_cache
   ctx.width = over.width or function()
+    if width_cache then return width_cache end
     local cols = tonumber(ctx.getenv("COLUMNS") or "")
     if not cols and ctx.isatty(2) then
       local p = io.popen("stty size 2>/dev/null </dev/tty")
@@ -58,6 +60,7 @@ function M.new(over)
       cols = tonumber(line and line:match("%d+%s+(%d+)") or "")
     end
     if not cols or cols < 20 then cols = 80 end
+    width_cache = cols
     return cols
   end
   function ctx.print(s) ctx.stdout:write(s) end
