@@ -251,6 +251,8 @@ local function machine()
     nginx = (ver("nginx -v"):gsub("^nginx version:%s*", "")),
     commit = ver("git rev-parse --short HEAD"),
     pinning = PIN and ("client on CPU " .. CLIENT_CPU .. ", nginx worker on CPU " .. SERVER_CPU) or "none",
+    lua_tree = getenv("BENCH_LUA_ROOT") or "lua",
+    core_build = EBUILD,
     runs = RUNS,
     seconds_per_run = TIME,
     smoke = smoke,

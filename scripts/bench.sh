@@ -4,7 +4,8 @@
 # loopback port, every baseline and project figure, one table, and
 # bench/out/results.tsv + results.json. See docs/performance.md.
 # Environment: BENCH_RUNS, BENCH_TIME, BENCH_OUT, BENCH_SMOKE, BENCH_PIN,
-# BENCH_FLEET, ECS_BUILD (core build folder), BENCH_BUILD (baselines folder).
+# BENCH_FLEET, ECS_BUILD (core build folder), BENCH_BUILD (baselines folder),
+# BENCH_LUA_ROOT (Lua tree, default lua).
 set -eu
 cd "$(dirname "$0")/.."
 ECS_BUILD=${ECS_BUILD:-build}
@@ -24,7 +25,9 @@ if [ ! -f "$BENCH_BUILD/CMakeCache.txt" ]; then
 fi
 cmake --build "$BENCH_BUILD" >/dev/null
 
-LUA_PATH="lua/?.lua;lua/?/init.lua;bench/lua/?.lua;;"
+# BENCH_LUA_ROOT: the Lua tree to measure (default lua/), e.g. a patched copy
+LUA_ROOT=${BENCH_LUA_ROOT:-lua}
+LUA_PATH="$LUA_ROOT/?.lua;$LUA_ROOT/?/init.lua;bench/lua/?.lua;;"
 LUA_CPATH="$ECS_BUILD/?.so;;"
 export LUA_PATH LUA_CPATH
 exec lua5.4 bench/run.lua "$@"

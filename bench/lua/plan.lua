@@ -24,7 +24,7 @@ M.throughput = {
   { id = "client_batch", mode = "client_batch", sig = "v3",
     label = "  (client:call_batch, 16 in flight)", unit = "req/s", ref = "c_multi" },
   { id = "prepare", mode = "prepare", sig = "v3",
-    label = "flatten + sign, no send (cl:prepare, V3)", unit = "/s", min = 100000 },
+    label = "flatten + sign, no send (cl:prepare, V3)", unit = "/s", min = 100000, ref = "c_sign" },
   { id = "client_prepare", mode = "client_prepare", sig = "v3",
     label = "  (client:prepare: + checks, ClientToken)", unit = "/s" },
   { id = "flatten", mode = "flatten", sig = "v3", label = "  (core.flatten alone)", unit = "/s" },
@@ -151,6 +151,9 @@ function M.render(rows, info)
     info.libcurl, info.openssl, info.nginx))
   w(format("pinning: %s; figures are medians of %d round(s) of %.2g s per run", info.pinning, info.runs,
     info.seconds_per_run))
+  if info.lua_tree ~= "lua" or info.core_build ~= "build" then
+    w(format("measured: Lua tree %s, core from %s/ecs/core.so", info.lua_tree, info.core_build))
+  end
   w("")
   w(pad("benchmark", 54) .. lpad("figure", 10) .. " " .. pad("unit", 6) .. lpad("ratio", 7) .. "  "
     .. pad("target", 22) .. lpad("cpu us", 8) .. "  status")
