@@ -173,7 +173,7 @@ static int json_decode(lua_State *L, const char *body, size_t len) {
 }
 
 static int is_retryable_code(const char *code, long status) {
-  if (status >= 500) return 1;
+  if (status >= 500 || status == 429) return 1;
   if (code == NULL) return 0;
   return strncmp(code, "Throttling", 10) == 0 || strncmp(code, "ServiceUnavailable", 18) == 0 ||
          strncmp(code, "InternalError", 13) == 0 || strcmp(code, "IdempotentProcessing") == 0 ||
