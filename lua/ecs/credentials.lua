@@ -121,15 +121,16 @@ function M.provider(cfg, env)
     if not (common.nonempty(cfg.access_key_id) and common.nonempty(cfg.access_key_secret)) then
       error("ecs.new: 'access_key_id' and 'access_key_secret' go together", 3)
     end
+    return (from_config(cfg))
   elseif cfg.security_token then
     error("ecs.new: 'security_token' needs 'access_key_id' and 'access_key_secret'", 3)
   end
   local sources = opts.sources or M.SOURCES
-  local ctx
-  local chosen
+  local ctx, chosen
+  local resolving = false
   local chain = { source = "chain" }
-  function chain.get()
-    if chosen then return chosen.get() end
+
+  local function resolve()
     ctx = ctx or context(cfg, env)
     local tried = {}
     for _, name in ipairs(sources) do
@@ -156,6 +157,23 @@ function M.provider(cfg, env)
       message = "no credentials found; tried " .. concat(tried, "; "),
       tried = tried,
     }
+  end
+
+  function chain.get()
+    if chosen then return chosen.get() end
+    if resolving and env.sleep then
+      -- another coroutine (nginx) is walking the chain: wait for it, a while
+      local n = 0
+      while resolving and n < 500 do
+        n = n + 1
+        env.sleep(0.01)
+      end
+      if chosen then return chosen.get() end
+    end
+    resolving = true
+    local creds, err = resolve()
+    resolving = false
+    return creds, err
   end
   return chain
 end

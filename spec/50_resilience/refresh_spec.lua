@@ -128,6 +128,37 @@ describe("credentials refresh", function()
     assert.equals(1, w.fetches)
   end)
 
+  it("walks the chain once when two coroutines ask at the same time", function()
+    local credentials = require "ecs.credentials"
+    local requests = 0
+    local function http(req)
+      requests = requests + 1
+      coroutine.yield("waiting on the network")
+      if req.method == "PUT" then return { status = 200, headers = {}, body = "tok" } end
+      if req.url:match("/security%-credentials/$") then return { status = 200, headers = {}, body = "R" } end
+      return { status = 200, headers = {}, body = '{"Code":"Success","AccessKeyId":"STS.x","AccessKeySecret":"s",'
+        .. '"SecurityToken":"t","Expiration":"2099-01-01T00:00:00Z"}' }
+    end
+    local p = credentials.provider({ credentials = { getenv = function() return nil end, home = "/nonexistent",
+                                                     http = http, metadata = { url = "http://127.0.0.1:9" } } },
+                                   { clock = os.time, sleep = function() coroutine.yield("sleeping") end })
+    local a = coroutine.create(function() return p.get() end)
+    local b = coroutine.create(function() return p.get() end)
+    local results = {}
+    for _ = 1, 20 do
+      for name, co in pairs { a = a, b = b } do
+        if coroutine.status(co) == "suspended" then
+          local ok, v = coroutine.resume(co)
+          assert.is_true(ok, tostring(v))
+          if coroutine.status(co) == "dead" then results[name] = v end
+        end
+      end
+    end
+    assert.equals("STS.x", results.a.access_key_id)
+    assert.equals(results.a, results.b)
+    assert.equals(3, requests)
+  end)
+
   it("refreshes ECS role credentials from the metadata service before they expire", function()
     local fake = metadata_server.start()
     finally(function() fake:stop() end)
