@@ -80,14 +80,31 @@ local function traceback(e)
   return { internal = e, trace = debug.traceback(tostring(e), 2) }
 end
 
+-- With --json on the command line, a failure that left stdout empty still
+-- prints one document there.
+local function json_failure(ctx, argv, msg, code)
+  local cmd = ctx.command
+  if not cmd or cmd.raw or ctx.printed then return end
+  for i = 2, #argv do
+    if argv[i] == "--" then return end
+    if argv[i] == "--json" then
+      local json = require "ecs.cli.json"
+      ctx.print(json.encode { command = cmd.name, error = msg, exit_status = code } .. "\n")
+      return
+    end
+  end
+end
+
 --- main(argv, over) -> exit status. over: context overrides (see ecs.cli.context).
 function M.main(argv, over)
   local ctx = context.new(over)
-  local ok, res = xpcall(function() return dispatch(ctx, argv or {}) end, traceback)
+  argv = argv or {}
+  local ok, res = xpcall(function() return dispatch(ctx, argv) end, traceback)
   if ok then return res or status.OK end
   if args.is_usage(res) then
     local cmd = ctx.command
     ctx.eprint(help.short(cmd and cmd.name, cmd and cmd.usage, res.usage))
+    json_failure(ctx, argv, res.usage, status.USAGE)
     return status.USAGE
   end
   if interrupt.is_interrupt(res) then
@@ -99,12 +116,14 @@ function M.main(argv, over)
       ctx.eprint("ecs: interrupted; stopping failed: " .. tostring(code) .. "\n")
     else
       ctx.eprint("ecs: interrupted\n")
+      json_failure(ctx, argv, "interrupted", status.INTERRUPTED)
     end
     return status.INTERRUPTED
   end
   local e = type(res) == "table" and res.internal or res
   ctx.eprint("ecs: internal error: " .. tostring(e) .. "\n")
   if ctx.getenv("ECS_DEBUG") then ctx.eprint(tostring(res.trace) .. "\n") end
+  pcall(json_failure, ctx, argv, "internal error: " .. tostring(e), status.INTERNAL)
   return status.INTERNAL
 end
 

@@ -169,6 +169,16 @@ describe("ecs (in-process) against the emulator", function()
       end
       assert.equal(before, #support.requests(emu))
     end)
+
+    it("with --json a usage error still prints one document on stdout", function()
+      local r = main(argv(emu, { "run", "--json", "-i", "i-1", "--batch-size", "0", "x" }))
+      assert.equal(2, r.code)
+      local doc = support.json(r.out)
+      assert.equal("run", doc.command)
+      assert.equal(2, doc.exit_status)
+      assert.matches("^%-%-batch%-size: expected a whole number", doc.error)
+      assert.matches("^ecs run: %-%-batch%-size", r.err)
+    end)
   end)
 
   describe("invoke, wait, results, stop", function()

@@ -63,7 +63,10 @@ function M.new(over)
     width_cache = cols
     return cols
   end
-  function ctx.print(s) ctx.stdout:write(s) end
+  function ctx.print(s)
+    ctx.printed = true
+    ctx.stdout:write(s)
+  end
   function ctx.eprint(s) ctx.stderr:write(s) end
   return ctx
 end
