@@ -41,6 +41,14 @@ describe("ecs (in-process) against the emulator", function()
       assert.same({ eligible = 1, skipped = 5 }, doc.counts)
     end)
 
+    it("--frequency skips agents too old for the schedule", function()
+      local r = main(argv(emu, { "instances", "--json", "--tag", "app=db", "--frequency", "rate(5m)" }))
+      assert.equal(0, r.code, r.err)
+      local reasons = {}
+      for _, x in ipairs(support.json(r.out).skipped) do reasons[x.InstanceId] = x.reason end
+      assert.equal("agent_too_old", reasons["i-bp1emudb01"])
+    end)
+
     it("needs targets (exit 2)", function()
       local r = main(argv(emu, { "instances" }))
       assert.equal(2, r.code)
@@ -91,6 +99,17 @@ describe("ecs (in-process) against the emulator", function()
         assert.equal(1, #reqs)
         assert.equal(v, reqs[1].version)
       end
+    end)
+
+    it("with --frequency creates a scheduled task and returns without waiting", function()
+      local r = main(argv(emu, { "run", "--json", "-i", "i-bp1emuweb01", "--frequency", "rate(5m)", "echo tick" }))
+      assert.equal(0, r.code, r.err)
+      local doc = support.json(r.out)
+      assert.equal(1, #doc.invocations)
+      assert.same({}, doc.results)
+      local reqs = support.requests(emu, "RunCommand")
+      assert.equal("rate(5m)", reqs[#reqs].params.Frequency)
+      assert.equal(0, main(argv(emu, { "stop", doc.invocations[1].InvokeId })).code)
     end)
 
     it("runs PowerShell on Windows instances with --type powershell", function()
