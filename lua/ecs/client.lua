@@ -408,7 +408,7 @@ function Client:prepare(action, params, opts)
 end
 
 function Client:stats()
-  local t = self.transports.curl
+  local t = self.transports.curl or self.transports.ngx
   return t and t:stats() or { requests = 0, connections = 0 }
 end
 

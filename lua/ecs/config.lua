@@ -75,6 +75,12 @@ local function credentials(name, v)
   return res
 end
 
+local function ngx_opt(name, v)
+  local ok, res = pcall(require("ecs.transport.ngx").check_options, v)
+  if not ok then fail(name, (tostring(res):gsub("^[^:]*:%d+: ", ""):gsub("^ngx: ", ""))) end
+  return res
+end
+
 local function table_opt(name, v)
   if type(v) ~= "table" then fail(name, "expected a table") end
   return v
@@ -102,7 +108,7 @@ M.schema = {
   sleep = kind "function",
   random = kind "function",
   transport = one_of("curl", "ngx", "auto"),
-  ngx = table_opt,
+  ngx = ngx_opt,
   quota = table_opt,
 }
 

@@ -24,19 +24,44 @@ local function key(client, region)
   return tostring(region) .. " " .. os_date("!%Y-%m-%d", math_floor(client.clock()))
 end
 
-local function store(client)
+-- The count lives on the client; inside nginx with `ngx = { shared_dict = }`
+-- it lives in the shared dict, so every worker sees the same count.
+local function shared_counter(client)
+  local o = client.config.ngx
+  local ngx = rawget(_G, "ngx")
+  if not (o and o.shared_dict) or type(ngx) ~= "table" or type(ngx.get_phase) ~= "function" then return nil end
+  local c = client._fleet_quota_shared
+  if not c then
+    c = require("ecs.ngx.shared").counter { shared_dict = o.shared_dict, clock = client.clock,
+                                            prefix = "ecs:fleet-invocations:" }
+    client._fleet_quota_shared = c
+  end
+  return c
+end
+
+local function used_count(client, region)
+  local sc = shared_counter(client)
+  if sc then return sc.get(region) end
+  local s = client._fleet_quota
+  return s and s[key(client, region)] or 0
+end
+
+local function add_count(client, region, n)
+  local sc = shared_counter(client)
+  if sc then return sc.add(region, n) end
   local s = client._fleet_quota
   if not s then
     s = {}
     client._fleet_quota = s
   end
-  return s
+  local k = key(client, region)
+  s[k] = (s[k] or 0) + n
 end
 
 --- status(client, region) -> { region =, day =, used =, limit =, remaining = }
 function M.status(client, region)
   local k = key(client, region)
-  local used = store(client)[k] or 0
+  local used = used_count(client, region)
   local limit = M.limit(client)
   local remaining = limit - used
   if remaining < 0 then remaining = 0 end
@@ -60,17 +85,13 @@ end
 
 --- add(client, region, n): count n invocations made.
 function M.add(client, region, n)
-  local s = store(client)
-  local k = key(client, region)
-  s[k] = (s[k] or 0) + n
+  add_count(client, region, n)
 end
 
 --- exhaust(client, region): the service said the quota is spent (Invocation.ExceedQuota).
 function M.exhaust(client, region)
-  local s = store(client)
-  local k = key(client, region)
-  local limit = M.limit(client)
-  if (s[k] or 0) < limit then s[k] = limit end
+  local used, limit = used_count(client, region), M.limit(client)
+  if used < limit then add_count(client, region, limit - used) end
 end
 
 return M
