@@ -72,11 +72,11 @@ busted_run busted-5.4 lua5.4 build spec
 
 if [ -z "${QUICK:-}" ]; then
   MATRIX_SPECS=()
-  for d in spec/00_core spec/10_client spec/40_frequency; do [ -d "$d" ] && MATRIX_SPECS+=("$d"); done
+  for d in spec/00_core spec/10_client spec/40_frequency spec/50_resilience; do [ -d "$d" ] && MATRIX_SPECS+=("$d"); done
   # the emulator's service logic is portable too (its server host is Lua 5.4 only)
   for f in spec/30_emulator/*_spec.lua; do [ "$f" != spec/30_emulator/server_spec.lua ] && MATRIX_SPECS+=("$f"); done
   for v in 5.1 5.2 5.3 jit; do
-    note "== Lua $v: core, client and frequency specs"
+    note "== Lua $v: core, client, frequency, resilience and emulator specs"
     if build "build-$v" "$v" -DECS_TESTS=OFF; then
       lua=lua$v
       [ "$v" = jit ] && lua=luajit
