@@ -351,6 +351,44 @@ describe("ecs (in-process) against the emulator", function()
   end)
 end)
 
+describe("a generated fleet of 250 instances", function()
+  local emu
+  setup(function()
+    emu = support.start()
+    local res, st = emu:admin("POST", "/_emulator/fleet", { generate = { count = 250, regions = { "cn-hangzhou" },
+      running = 1, offline = 0, windows = 0, seed = 7 } })
+    assert.equal(200, st, tostring(res and res.error))
+  end)
+  teardown(function() if emu then emu:stop() end end)
+
+  it("run fans out in batches of at most 100; results reads every page of an invocation", function()
+    local r = main(fast(argv(emu, { "run", "--json", "--all", "--concurrency", "2", "echo n {{ACS::InstanceId}}" })))
+    assert.equal(0, r.code, r.err)
+    local doc = support.json(r.out)
+    assert.equal(250, doc.counts.success)
+    assert.equal(3, #doc.invocations)
+    local sizes = {}
+    for i, inv in ipairs(doc.invocations) do sizes[i] = #inv.InstanceId end
+    table.sort(sizes)
+    assert.same({ 50, 100, 100 }, sizes)
+    local big
+    for _, inv in ipairs(doc.invocations) do if #inv.InstanceId == 100 then big = inv end end
+    emu:admin("DELETE", "/_emulator/requests")
+    r = main(argv(emu, { "results", "--json", big.InvokeId }))
+    assert.equal(0, r.code, r.err)
+    local pages = support.requests(emu, "DescribeInvocationResults")
+    assert.equal(2, #pages)
+    assert.is_nil(pages[1].params.NextToken)
+    assert.truthy(pages[2].params.NextToken)
+    local res = support.json(r.out)
+    assert.equal(100, #res.results)
+    assert.equal(100, res.counts.success)
+    local ids = {}
+    for _, x in ipairs(res.results) do ids[x.InstanceId] = true end
+    for _, id in ipairs(big.InstanceId) do assert.is_true(ids[id], id) end
+  end)
+end)
+
 describe("the service's daily quota", function()
   it("a batch the service refuses (Invocation.ExceedQuota) is a service error (exit 3)", function()
     local emu = support.start(support.SCALE, { "--quota", "1" })
