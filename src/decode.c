@@ -61,6 +61,7 @@ static int error_tostring(lua_State *L) {
   if ((s = field_str(L, 1, "message")) != NULL && *s) {
     luaL_addstring(&b, ": ");
     luaL_addstring(&b, s);
+    if (strstr(s, "[attempts: ") != NULL) attempts = 0; /* the retry layer listed them already */
   }
   if ((s = field_str(L, 1, "request_id")) != NULL && *s) {
     luaL_addstring(&b, " [RequestId ");
