@@ -4,6 +4,7 @@
 --   client:select_instances(opts)        -> selection | nil, err
 --   client:invoke_fleet(opts)            -> report | nil, err
 --   client:wait_invocation(id, opts)     -> outcome | nil, err
+--   client:invocation_results(id, opts)  -> results read once | nil, err
 --   client:rerun(report, opts)           -> report | nil, err
 --   client:invocation_quota(region)      -> { used, limit, remaining, day, region }
 local options = require "ecs.fleet.options"
@@ -12,9 +13,9 @@ local select_m = require "ecs.fleet.select"
 local eligibility = require "ecs.fleet.eligibility"
 local sender = require "ecs.fleet.send"
 local wait = require "ecs.fleet.wait"
+local invocation = require "ecs.fleet.invocation"
 local batches = require "ecs.fleet.batches"
 local report_m = require "ecs.fleet.report"
-local classify = require "ecs.fleet.classify"
 local quota = require "ecs.fleet.quota"
 local errors = require "ecs.errors"
 
@@ -24,13 +25,8 @@ local M = {}
 
 local FLEET_OPTIONS = {
   targets = true, batch_size = true, concurrency = true, max_errors = true, rate = true, wait = true,
-  on_batch = true, on_result = true, on_progress = true, poll = true, grace = true, slack = true,
+  on_batch = true, on_result = true, on_progress = true, on_launch = true, poll = true, grace = true, slack = true,
   wait_timeout = true, check_vpc = true, min_agent = true,
-}
-
-local WAIT_OPTIONS = {
-  region = true, instances = true, timeout = true, command_timeout = true, slack = true, grace = true,
-  poll = true, on_result = true, on_progress = true, concurrency = true, rate = true,
 }
 
 local function copy(t)
@@ -39,23 +35,10 @@ local function copy(t)
   return o
 end
 
-local function check_common(where, o, level)
-  options.whole(where, "concurrency", o.concurrency, 1, 100, level + 1)
-  if o.rate ~= nil and (type(o.rate) ~= "number" or o.rate ~= o.rate or o.rate <= 0) then
-    options.bad(where, "rate", "expected calls per second above 0", level + 1)
-  end
-  for _, k in ipairs { "on_result", "on_progress", "on_batch" } do
-    options.kind(where, k, o[k], "function", level + 1)
-  end
-  options.seconds(where, "grace", o.grace, level + 1)
-  options.seconds(where, "slack", o.slack, level + 1)
-  o.poll = wait.check_poll(where, o.poll, level + 1)
-end
-
 --- client:select_instances(opts) -> { eligible = {ids}, skipped = {...}, ... } | nil, err
 local function select_instances(self, opts)
   local params, o = select_m.check("select_instances", opts, 2)
-  check_common("select_instances", o, 2)
+  options.common("select_instances", o, 2)
   local send = sender.new(self, { concurrency = o.concurrency or 4, rate = o.rate })
   local sel, err = select_m.run(self, send, params, o)
   if not sel then return nil, err end
@@ -121,7 +104,7 @@ local function check_fleet(where, opts, level)
   options.kind(where, "wait", o.wait, "boolean", level)
   options.kind(where, "check_vpc", o.check_vpc, "boolean", level)
   options.seconds(where, "wait_timeout", o.wait_timeout, level)
-  check_common(where, o, level)
+  options.common(where, o, level)
   local periodic = params.Frequency ~= nil or (params.RepeatMode ~= nil and params.RepeatMode ~= "Once")
   if o.wait == nil then o.wait = not periodic end
   if o.wait and periodic then
@@ -172,68 +155,11 @@ local function invoke_fleet(self, opts)
     action = action, params = params, batch_size = batch_size, concurrency = o.concurrency or 1,
     max_errors = o.max_errors, wait = o.wait, poll = o.poll, grace = o.grace or wait.defaults.grace,
     slack = o.slack or wait.defaults.slack, wait_timeout = o.wait_timeout, command_timeout = command_timeout,
-    on_batch = o.on_batch, on_result = o.on_result, on_progress = o.on_progress,
+    on_batch = o.on_batch, on_result = o.on_result, on_progress = o.on_progress, on_launch = o.on_launch,
   })
   report_m.finish(rep, send)
   rep.quota = quota.status(self, region)
   return rep
-end
-
---- client:wait_invocation(invoke_id, opts) -> outcome | nil, err
-local function wait_invocation(self, invoke_id, opts)
-  local where = "wait_invocation"
-  if type(invoke_id) ~= "string" or invoke_id == "" then
-    error(("ecs: %s: bad invoke_id: expected an InvokeId string such as 't-...', got %s"):format(where,
-      type(invoke_id)), 2)
-  end
-  opts = opts or {}
-  local extra, o = options.split(where, opts, WAIT_OPTIONS, 2)
-  for k in pairs(extra) do error(("ecs: %s: unknown option '%s'"):format(where, k), 2) end
-  check_common(where, o, 2)
-  options.kind(where, "region", o.region, "string", 2)
-  options.seconds(where, "timeout", o.timeout, 2)
-  options.seconds(where, "command_timeout", o.command_timeout, 2)
-  local instances = o.instances
-  if instances ~= nil then
-    instances = targets.check(where, { InstanceId = instances }, 2).ids
-  end
-  local region = o.region or self.config.region
-  if type(region) ~= "string" or region == "" then
-    return nil, errors.invalid("MissingParameter.RegionId", "no region: set the client's region or give region",
-      "DescribeInvocationResults")
-  end
-  local send = sender.new(self, { concurrency = o.concurrency or 4, rate = o.rate })
-  local started = self.clock()
-  local command_timeout = o.command_timeout
-  if not o.timeout and not command_timeout then
-    local res = send:one("DescribeInvocations", { RegionId = region, InvokeId = invoke_id })
-    local inv = res and type(res.Invocations) == "table" and type(res.Invocations.Invocation) == "table"
-      and res.Invocations.Invocation[1]
-    if type(inv) == "table" then
-      command_timeout = tonumber(inv.Timeout)
-      local list = type(inv.InvokeInstances) == "table" and inv.InvokeInstances.InvokeInstance
-      if instances == nil and type(list) == "table" and #list > 0 then
-        instances = {}
-        for i, x in ipairs(list) do instances[i] = x.InstanceId end
-      end
-    end
-  end
-  command_timeout = command_timeout or wait.defaults.command_timeout
-  local w = wait.new_waiter(invoke_id, { region = region, instances = instances, started = started,
-    grace = o.grace or wait.defaults.grace,
-    deadline = started + (o.timeout or (command_timeout + (o.slack or wait.defaults.slack))) })
-  local ok, err = wait.run(self, send, { w }, { poll = o.poll, on_result = o.on_result,
-                                                on_progress = o.on_progress })
-  if not ok and #w.order == 0 then return nil, err end
-  local counts, complete = classify.new_counts(), true
-  for _, id in ipairs(w.order) do
-    local r = w.results[id]
-    counts[r.class] = counts[r.class] + 1
-    if r.error_code and r.error_code:match("^Fleet%.") then complete = false end
-  end
-  return { InvokeId = invoke_id, region = region, results = w.results, order = w.order, counts = counts,
-           complete = complete, polls = w.polls, requests = w.requests, calls = copy(send.calls),
-           error = err }
 end
 
 local RERUN_OPTIONS = { max = true }
@@ -280,7 +206,8 @@ end
 function M.install(Client)
   Client.select_instances = select_instances
   Client.invoke_fleet = invoke_fleet
-  Client.wait_invocation = wait_invocation
+  Client.wait_invocation = invocation.wait
+  Client.invocation_results = invocation.results
   Client.rerun = rerun
   Client.invocation_quota = invocation_quota
 end

@@ -115,6 +115,16 @@ function M.merge(a, b)
   return out
 end
 
+--- ids(list) -> the IDs of a repeatable ID[,ID...] option, in order (nil when not given).
+function M.ids(list)
+  if list == nil then return nil end
+  local out = {}
+  for _, v in ipairs(list) do
+    for x in v:gmatch("[^,%s]+") do out[#out + 1] = x end
+  end
+  return out
+end
+
 --- key=value (for --tag and --param); raises a usage error naming the option.
 function M.key_value(name, s)
   local k, v = tostring(s):match("^([^=]+)=(.*)$")

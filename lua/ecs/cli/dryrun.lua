@@ -7,24 +7,15 @@ local output = require "ecs.cli.output"
 local service = require "ecs.cli.service"
 local json = require "ecs.cli.json"
 local status = require "ecs.cli.status"
+local batches_m = require "ecs.fleet.batches"
 
 local pairs, ipairs, type, tostring = pairs, ipairs, type, tostring
 local format = string.format
 
 local M = {}
 
-M.BATCH = 100
+M.BATCH = batches_m.MAX_BATCH
 M.PLACEHOLDER = "<selected at run time>"
-
-local function split(ids, size)
-  local out = {}
-  for i = 1, #ids, size do
-    local b = {}
-    for j = i, math.min(#ids, i + size - 1) do b[#b + 1] = ids[j] end
-    out[#out + 1] = b
-  end
-  return out
-end
 
 --- show(ctx, o, client, fleet) -> exit status (0, or 3 when the request cannot be signed).
 function M.show(ctx, o, client, fleet)
@@ -32,7 +23,7 @@ function M.show(ctx, o, client, fleet)
   local only_ids = t.InstanceId and not (t.tags or t.name or t.status or t.vpc_id or t.resource_group_id
     or t.zone_id or t.all)
   local size = fleet.batch_size or M.BATCH
-  local batches = only_ids and split(t.InstanceId, size) or nil
+  local batches = only_ids and batches_m.split(t.InstanceId, size) or nil
   local params = {}
   for k, v in pairs(fleet) do
     if type(k) == "string" and k:match("^%u") then params[k] = v end

@@ -142,7 +142,7 @@ function M.run(ctx, name, o, fleet)
   if o.dry_run then return dryrun.show(ctx, o, client, fleet) end
   local mode = progress_m.mode(ctx, o)
   local prog = progress_m.new(ctx, mode)
-  local tracker = interrupt.track(client)
+  local tracker = interrupt.tracker(client.config.region)
   ctx.on_interrupt = function()
     prog:finish()
     local stopped = interrupt.stop(client, tracker)
@@ -166,6 +166,7 @@ function M.run(ctx, name, o, fleet)
   end
   fleet.on_progress = function(p) prog:update(p) end
   fleet.on_result = function(r) prog:result(r) end
+  fleet.on_launch = tracker.on_launch
   local rep, err = service.checked(client.invoke_fleet, client, fleet)
   ctx.on_interrupt = nil
   prog:finish()

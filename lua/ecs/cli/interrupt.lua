@@ -2,45 +2,28 @@
 -- error ("interrupted!") raised in the running code; the front end catches it
 -- and asks the service to stop every invocation this run started.
 --
--- The invocations are noted as their InvokeCommand / RunCommand answers
--- arrive, by watching the client's call and call_batch on this one client.
+-- The invocations are noted through invoke_fleet's on_launch hook, which the
+-- fleet layer calls as soon as each batch's InvokeCommand / RunCommand answer
+-- is in.
 local type, ipairs, tostring = type, ipairs, tostring
 
 local M = {}
-
-local STARTS = { InvokeCommand = true, RunCommand = true }
 
 --- is_interrupt(err) -> true for the interpreter's SIGINT error.
 function M.is_interrupt(e)
   return type(e) == "string" and e:match("interrupted!$") ~= nil
 end
 
---- track(client) -> tracker; tracker.started = { { InvokeId =, RegionId = }, ... }
-function M.track(client)
+--- tracker(region) -> tracker; tracker.on_launch is the hook for invoke_fleet / rerun,
+-- tracker.started = { { InvokeId =, RegionId = }, ... } in launch order.
+function M.tracker(region)
   local tracker = { started = {}, seen = {} }
-  local function note(action, params, res)
-    if STARTS[action] and type(res) == "table" and type(res.InvokeId) == "string"
-       and not tracker.seen[res.InvokeId] then
-      tracker.seen[res.InvokeId] = true
-      tracker.started[#tracker.started + 1] = { InvokeId = res.InvokeId,
-        RegionId = type(params) == "table" and params.RegionId or client.config.region }
+  function tracker.on_launch(inv)
+    local id = inv.InvokeId
+    if type(id) == "string" and not tracker.seen[id] then
+      tracker.seen[id] = true
+      tracker.started[#tracker.started + 1] = { InvokeId = id, RegionId = inv.RegionId or region }
     end
-  end
-  local class_call, class_batch = client.call, client.call_batch
-  client.call = function(self, action, params, opts)
-    local res, err = class_call(self, action, params, opts)
-    note(action, params, res)
-    return res, err
-  end
-  client.call_batch = function(self, calls, opts)
-    local out = class_batch(self, calls, opts)
-    if type(out) == "table" then
-      for i, c in ipairs(calls) do
-        local r = out[i]
-        if type(c) == "table" and type(r) == "table" then note(c[1], c[2], r[1]) end
-      end
-    end
-    return out
   end
   return tracker
 end

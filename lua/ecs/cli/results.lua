@@ -26,41 +26,12 @@ M.options = {
   { "--full", kind = "flag", help = "print each instance's whole output" },
 }
 
-M.PAGE_SIZE = 50
-
---- fetch(client, region, id, instance) -> order, results | nil, err
--- (every page; a library function for one pass of results would replace this loop)
-function M.fetch(client, region, id, instance)
-  local classify = require "ecs.fleet.classify"
-  local order, results = {}, {}
-  local token
-  local seen = {}
-  repeat
-    local res, err = client:call("DescribeInvocationResults", { RegionId = region, InvokeId = id,
-      InstanceId = instance, MaxResults = M.PAGE_SIZE, NextToken = token })
-    if not res then return nil, err end
-    local inv = type(res.Invocation) == "table" and res.Invocation or {}
-    local set = type(inv.InvocationResults) == "table" and inv.InvocationResults.InvocationResult or {}
-    for _, e in ipairs(type(set) == "table" and set or {}) do
-      if type(e) == "table" and type(e.InstanceId) == "string" then
-        if not results[e.InstanceId] then order[#order + 1] = e.InstanceId end
-        results[e.InstanceId] = classify.result(e, id)
-      end
-    end
-    token = type(inv.NextToken) == "string" and inv.NextToken ~= "" and inv.NextToken or nil
-    if token and seen[token] then token = nil end
-    if token then seen[token] = true end
-  until not token
-  return order, results
-end
-
 function M.main(ctx, o, pos)
   if #pos ~= 1 then args.usage(#pos == 0 and "missing INVOKE_ID" or "one INVOKE_ID, got %d arguments", #pos) end
   local id = pos[1]
   local client = service.client(ctx, o)
-  local order, results = M.fetch(client, client.config.region, id, o.instance)
-  if not order then
-    local err = results
+  local out, err = service.checked(client.invocation_results, client, id, { instance = o.instance })
+  if not out then
     if o.json then
       ctx.print(json.encode { command = "results", InvokeId = id, error = tostring(err),
         code = type(err) == "table" and err.code or nil, exit_status = status.SERVICE } .. "\n")
@@ -68,15 +39,11 @@ function M.main(ctx, o, pos)
     ctx.eprint("ecs results: " .. tostring(err) .. "\n")
     return status.SERVICE
   end
-  local counts = { success = 0, failed = 0, timeout = 0, cancelled = 0, infra = 0, running = 0 }
-  for _, i in ipairs(order) do
-    local c = results[i].class or "running"
-    counts[c] = counts[c] + 1
-  end
+  local order, results, counts = out.order, out.results, out.counts
   local code = wait.results_status(order, results)
   if o.json then
-    ctx.print(json.encode { command = "results", InvokeId = id, region = client.config.region,
-      results = output.results_json(order, results), counts = counts, complete = counts.running == 0,
+    ctx.print(json.encode { command = "results", InvokeId = id, region = out.region,
+      results = output.results_json(order, results), counts = counts, complete = out.complete,
       exit_status = code } .. "\n")
     return code
   end

@@ -25,10 +25,7 @@ M.TARGET_OPTIONS = {
 --- targets(o) -> the fleet layer's targets table, or nil when none was given.
 function M.targets(o)
   local t = {}
-  local ids, tags, any = {}, {}, false
-  for _, v in ipairs(o.instance or {}) do
-    for id in v:gmatch("[^,%s]+") do ids[#ids + 1] = id end
-  end
+  local ids, tags, any = args.ids(o.instance) or {}, {}, false
   for _, v in ipairs(o.tag or {}) do
     local k, val = args.key_value("--tag", v)
     tags[k] = val

@@ -5,7 +5,7 @@ local service = require "ecs.cli.service"
 local json = require "ecs.cli.json"
 local status = require "ecs.cli.status"
 
-local tostring, ipairs, type = tostring, ipairs, type
+local tostring, type = tostring, type
 
 local M = {
   name = "stop",
@@ -25,13 +25,7 @@ M.options = {
 function M.main(ctx, o, pos)
   if #pos ~= 1 then args.usage(#pos == 0 and "missing INVOKE_ID" or "one INVOKE_ID, got %d arguments", #pos) end
   local id = pos[1]
-  local instances
-  if o.instance then
-    instances = {}
-    for _, v in ipairs(o.instance) do
-      for x in v:gmatch("[^,%s]+") do instances[#instances + 1] = x end
-    end
-  end
+  local instances = args.ids(o.instance)
   local client = service.client(ctx, o)
   local res, err = service.checked(client.call, client, "StopInvocation",
     { RegionId = client.config.region, InvokeId = id, InstanceId = instances })

@@ -16,8 +16,9 @@ local M = {
   description = [[
 Polls DescribeInvocationResults until every instance of the invocation has a
 final status, then prints a result per instance. The deadline is the
-command's Timeout plus slack unless --timeout is given. Ctrl-C stops waiting
-(the invocation keeps running; `ecs stop` stops it).]],
+command's Timeout plus slack unless --timeout is given. An InvokeId the
+service does not know fails (exit 3) after --grace seconds (default 3).
+Ctrl-C stops waiting (the invocation keeps running; `ecs stop` stops it).]],
   examples = { "ecs wait t-hz0xxxx", "ecs wait --json t-hz0xxxx | jq '.counts'" },
 }
 
@@ -25,7 +26,14 @@ M.options = {
   { "--timeout", arg = "SECONDS", kind = "number", help = "stop waiting after this long" },
   { "--poll", arg = "SECONDS", kind = "number", min = 0.01, help = "shortest interval between polls (default 1)" },
   { "--instance", short = "-i", arg = "ID[,ID...]", kind = "list", help = "the instances to wait for" },
+  { "--grace", arg = "SECONDS", kind = "number",
+    help = "how long an invocation (or instance) not found yet counts as pending (default 3)" },
 }
+
+-- An InvokeId given on the command line normally exists already: a missing one
+-- fails after this short grace, not the fleet layer's 30 s meant for the moments
+-- right after invoking. --grace sets it (e.g. 30 in a script that has just invoked).
+M.GRACE = 3
 
 --- exit status of a set of results: 0 only when each is a success.
 function M.results_status(order, results, complete)
@@ -44,13 +52,7 @@ function M.main(ctx, o, pos)
   local client = service.client(ctx, o)
   local mode = progress_m.mode(ctx, o)
   local prog = progress_m.new(ctx, mode)
-  local instances
-  if o.instance then
-    instances = {}
-    for _, v in ipairs(o.instance) do
-      for x in v:gmatch("[^,%s]+") do instances[#instances + 1] = x end
-    end
-  end
+  local instances = args.ids(o.instance)
   ctx.on_interrupt = function()
     prog:finish()
     ctx.eprint(("interrupted: stopped waiting; invocation %s keeps running (ecs stop %s stops it)\n"):format(id, id))
@@ -61,7 +63,7 @@ function M.main(ctx, o, pos)
     return status.INTERRUPTED
   end
   local out, err = service.checked(client.wait_invocation, client, id, {
-    timeout = o.timeout, instances = instances,
+    timeout = o.timeout, instances = instances, grace = o.grace or M.GRACE,
     poll = o.poll and { min = o.poll, max = math.max(o.poll, 15) } or nil,
     on_progress = function(p) prog:update(p) end,
     on_result = function(r) prog:result(r) end,

@@ -58,7 +58,8 @@ end
 
 --- run(client, send, rep, eligible, plan) -> report (always; errors in report.error)
 -- plan: action, params, batch_size, concurrency, max_errors (spec), wait (bool),
--- poll, grace, slack, wait_timeout, command_timeout, on_batch, on_result, on_progress.
+-- poll, grace, slack, wait_timeout, command_timeout, on_batch, on_result, on_progress,
+-- on_launch (called with each batch's invocation as soon as its answer is in).
 function M.run(client, send, rep, eligible, plan)
   local batches = M.split(eligible, plan.batch_size)
   rep.batches.total = #batches
@@ -85,6 +86,15 @@ function M.run(client, send, rep, eligible, plan)
     end
     local launched_at = client.clock()
     local answers = send:many(calls)
+    if plan.on_launch then
+      for k, i in ipairs(wave) do
+        local res = answers[k][1]
+        if res and type(res.InvokeId) == "string" then
+          plan.on_launch { InvokeId = res.InvokeId, InstanceId = batches[i], batch = i, RegionId = region,
+                           CommandId = res.CommandId or plan.params.CommandId }
+        end
+      end
+    end
     local waiters = {}
     for k, i in ipairs(wave) do
       local res, err = answers[k][1], answers[k][2]

@@ -1,7 +1,8 @@
 --- Checks of the client-side options of the fleet functions. A wrong type or
 -- an unknown option raises at once, naming it.
-local type, pairs, tostring, error, tonumber = type, pairs, tostring, error, tonumber
+local type, pairs, ipairs, tostring, error, tonumber = type, pairs, ipairs, tostring, error, tonumber
 local math_floor = math.floor
+local wait = require "ecs.fleet.wait"
 
 local M = {}
 
@@ -59,6 +60,21 @@ function M.error_limit(spec, total)
   if not spec then return nil end
   if spec.count then return spec.count end
   return spec.percent * total / 100
+end
+
+--- common(where, o, level): the options every fleet function shares
+-- (concurrency, rate, hooks, grace, slack, poll); o.poll is normalized.
+function M.common(where, o, level)
+  M.whole(where, "concurrency", o.concurrency, 1, 100, level + 1)
+  if o.rate ~= nil and (type(o.rate) ~= "number" or o.rate ~= o.rate or o.rate <= 0) then
+    bad(where, "rate", "expected calls per second above 0", level + 1)
+  end
+  for _, k in ipairs { "on_result", "on_progress", "on_batch", "on_launch" } do
+    M.kind(where, k, o[k], "function", level + 1)
+  end
+  M.seconds(where, "grace", o.grace, level + 1)
+  M.seconds(where, "slack", o.slack, level + 1)
+  o.poll = wait.check_poll(where, o.poll, level + 1)
 end
 
 --- Splits a table into service parameters (names starting with a capital)

@@ -76,14 +76,16 @@ local function finish(w, r, hooks)
   if hooks.on_result then hooks.on_result(r) end
 end
 
--- Fetches every page of one round for the given waiters.
+--- fetch(send, list) -> per waiter { entries = {...}, err = e }: every page of
+-- DescribeInvocationResults for each waiter of list (fields InvokeId, region,
+-- optional instance; polls and requests are counted), all sent together.
 local function fetch(send, list)
   local state = {}
   local calls, owners = {}, {}
   for i, w in ipairs(list) do
-    state[i] = { entries = {}, err = nil }
+    state[i] = { entries = {}, err = nil, tokens = {} }
     calls[#calls + 1] = { "DescribeInvocationResults", { RegionId = w.region, InvokeId = w.InvokeId,
-                                                         MaxResults = M.PAGE_SIZE } }
+                                                         InstanceId = w.instance, MaxResults = M.PAGE_SIZE } }
     owners[#owners + 1] = i
     w.polls = w.polls + 1
   end
@@ -106,9 +108,10 @@ local function fetch(send, list)
           end
         end
         local token = inv.NextToken
-        if type(token) == "string" and token ~= "" and token ~= calls[k][2].NextToken then
+        if type(token) == "string" and token ~= "" and not s.tokens[token] then
+          s.tokens[token] = true
           next_calls[#next_calls + 1] = { "DescribeInvocationResults", { RegionId = w.region,
-            InvokeId = w.InvokeId, MaxResults = M.PAGE_SIZE, NextToken = token } }
+            InvokeId = w.InvokeId, InstanceId = w.instance, MaxResults = M.PAGE_SIZE, NextToken = token } }
           next_owners[#next_owners + 1] = i
         end
       end
@@ -117,6 +120,7 @@ local function fetch(send, list)
   end
   return state
 end
+M.fetch = fetch
 
 local NOT_FOUND = { ["InvalidInvokeId.NotFound"] = true }
 
@@ -177,7 +181,7 @@ local function absorb(client, w, s, hooks)
     end
   end
   if #w.order == 0 then
-    if now > w.grace_until then
+    if now >= w.grace_until then
       local e = require("ecs.errors").new { code = "InvalidInvokeId.NotFound", action = "DescribeInvocationResults",
         message = ("invocation %s has no execution records"):format(tostring(w.InvokeId)) }
       w.error = e
