@@ -194,6 +194,52 @@ describe("emulator invocation validation", function()
       assert.are.equal(200, (invoke(svc, clock, cmd, { ClientToken = "t3", ["InstanceId.1"] = "i-bp1emudb02" })))
     end)
 
+    it("answers IdempotentProcessing while the first request is held back, then the same InvokeId", function()
+      svc:set_faults { { kind = "delay", action = "InvokeCommand", first = 1, delay = 5 } }
+      local status, a, resp = invoke(svc, clock, cmd, { ClientToken = "busy-1" })
+      assert.are.equal(200, status)
+      assert.are.equal(5, resp.delay)
+      -- a retry while the first answer is still on its way
+      local status2, b = invoke(svc, clock, cmd, { ClientToken = "busy-1" })
+      assert.are.equal(403, status2)
+      assert.are.equal("IdempotentProcessing", b.Code)
+      assert.truthy(b.Message:find("ClientToken", 1, true))
+      clock.t = clock.t + 4.9
+      local _, c = H.call(svc, clock, "InvokeCommand", { RegionId = R, CommandId = cmd,
+        ["InstanceId.1"] = "i-bp1emuweb01", ClientToken = "busy-1" }, { v3 = true })
+      assert.are.equal("IdempotentProcessing", c.Code)
+      -- other parameters are still a mismatch; another token is not affected
+      local _, d = invoke(svc, clock, cmd, { ClientToken = "busy-1", ["InstanceId.1"] = "i-bp1emuweb02" })
+      assert.are.equal("IdempotentParameterMismatch", d.Code)
+      assert.are.equal(200, (invoke(svc, clock, cmd, { ClientToken = "busy-2" })))
+      -- once the first has been answered, the token replays its result
+      clock.t = clock.t + 0.2
+      local status3, e, resp3 = invoke(svc, clock, cmd, { ClientToken = "busy-1" })
+      assert.are.equal(200, status3)
+      assert.are.equal(a.InvokeId, e.InvokeId)
+      assert.is_nil(resp3.delay)
+      assert.are.equal(2, svc:counters().invocations)
+      -- without a token a delayed call blocks nothing
+      svc:set_faults { { kind = "delay", action = "InvokeCommand", first = 1, delay = 5 } }
+      assert.are.equal(200, (invoke(svc, clock, cmd)))
+      assert.are.equal(200, (invoke(svc, clock, cmd)))
+    end)
+
+    it("holds a failed first request's token only while its answer is delayed", function()
+      svc:set_faults { { kind = "delay", action = "InvokeCommand", first = 1, delay = 2 } }
+      local p = { ClientToken = "busy-f", ["InstanceId.1"] = "i-bp1emudb02" }
+      local status, body = invoke(svc, clock, cmd, p)
+      assert.are.equal(400, status)
+      assert.are.equal("InvalidInstance.NotMatch", body.Code)
+      assert.are.equal("IdempotentProcessing", select(2, invoke(svc, clock, cmd, p)).Code)
+      svc:set_instance("i-bp1emudb02", { Status = "Running", AgentOnline = true })
+      clock.t = clock.t + 2
+      status, body = invoke(svc, clock, cmd, p)
+      assert.are.equal(200, status, tostring(body.Code))
+      assert.are.equal(1, svc:counters().invocations)
+      assert.are.equal(body.InvokeId, select(2, invoke(svc, clock, cmd, p)).InvokeId)
+    end)
+
     it("covers RunCommand, CreateCommand and SendFile", function()
       local p = { RegionId = R, Type = "RunShellScript", CommandContent = "echo", ["InstanceId.1"] = "i-bp1emuweb01",
         ClientToken = "rc" }

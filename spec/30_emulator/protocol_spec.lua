@@ -109,6 +109,38 @@ describe("emulator protocol errors", function()
     assert.are.equal("Fri, 27 Nov 2026 21:41:01 GMT", resp.headers.date)
   end)
 
+  it("runs its wall clock clock_offset seconds away: Date header and timestamp window", function()
+    local svc, clock = H.new { clock_offset = 3600 }
+    local p = { RegionId = "cn-hangzhou" }
+    local code, _, body = H.err(svc, clock, "DescribeInstances", p)
+    assert.are.equal("InvalidTimeStamp.Expired", code)
+    assert.truthy(body.Message:find("15 minutes", 1, true))
+    local status, _, resp = H.call(svc, clock, "DescribeInstances", p, { time = clock.t + 3600 })
+    assert.are.equal(200, status)
+    assert.are.equal("Fri, 27 Nov 2026 21:40:00 GMT", resp.headers.date)
+    -- the error answer carries the skewed Date too, so a client can correct from it
+    local _, _, eresp = H.call(svc, clock, "DescribeInstances", p)
+    assert.are.equal("Fri, 27 Nov 2026 21:40:00 GMT", eresp.headers.date)
+    -- the lifecycle clock starts at the skewed wall clock; changing the offset later leaves it alone
+    assert.are.equal(H.T0 + 3600, svc:now())
+    assert.are.equal(3600, svc:clock_offset())
+    svc:set_clock_offset(-600)
+    assert.are.equal(-600, svc:clock_offset())
+    assert.are.equal(H.T0 + 3600, svc:now())
+    status, _, resp = H.call(svc, clock, "DescribeInstances", p)
+    assert.are.equal(200, status)
+    assert.are.equal("Fri, 27 Nov 2026 20:30:00 GMT", resp.headers.date)
+    assert.are.equal("InvalidTimeStamp.Expired", (H.err(svc, clock, "DescribeInstances", p,
+      { time = clock.t + 3600, v3 = true })))
+    assert.has_error(function() svc:set_clock_offset("1h") end,
+      "ecs.emulator: set_clock_offset expects a finite number of seconds")
+    assert.has_error(function() svc:set_clock_offset(math.huge) end)
+    assert.has_error(function() H.new { clock_offset = "3600" } end,
+      "ecs.emulator.new: option 'clock_offset' must be a number, got string")
+    assert.has_error(function() H.new { clock_offset = 0 / 0 } end,
+      "ecs.emulator.new: option 'clock_offset' must be a finite number of seconds")
+  end)
+
   it("rejects an unknown region", function()
     local svc, clock = H.new()
     local code, status = H.err(svc, clock, "DescribeInstances", { RegionId = "mars-north-1" })

@@ -319,11 +319,13 @@ describe("emulator server host", function()
     f:write("[]")
     f:close()
     local e = helper.start { args = { "--service", fake, "--credentials", "alice:s3cret", "--credentials=bob:x:y",
-      "--time-scale", "50", "--no-timestamp-check", "--quota", "7", "--faults", faults, "--seed", "42",
-      "--fleet", fleet } }
+      "--credentials", "STS.carol:c-secret:c/token+==", "--time-scale", "50", "--no-timestamp-check",
+      "--quota", "7", "--faults", faults, "--seed", "42", "--fleet", fleet, "--clock-offset", "-3600.5" } }
     local o = e:admin("GET", "/_emulator/options")
     e:stop()
-    assert.are.same({ testid = "testsecret", alice = "s3cret", bob = "x:y" }, o.credentials)
+    assert.are.same({ testid = "testsecret", alice = "s3cret", bob = { secret = "x", security_token = "y" },
+      ["STS.carol"] = { secret = "c-secret", security_token = "c/token+==" } }, o.credentials)
+    assert.are.equal(-3600.5, o.clock_offset)
     assert.are.equal(50, o.time_scale)
     assert.are.equal(false, o.check_timestamp)
     assert.are.same({ daily_invocations = 7 }, o.quota)
@@ -336,6 +338,7 @@ describe("emulator server host", function()
     e:stop()
     assert.are.same({ { kind = "drop" } }, o.faults)
     assert.are.equal(true, o.check_timestamp)
+    assert.is_nil(o.clock_offset)
   end)
 
   it("rejects bad options with a message and prints --help", function()
@@ -357,6 +360,10 @@ describe("emulator server host", function()
       ["--faults '{not json'"] = "--faults",
       ["--fleet /nonexistent.json"] = "cannot read --fleet file",
       ["--credentials nocolon"] = "--credentials needs ID:SECRET",
+      ["--credentials id:secret:"] = "--credentials id: the SecurityToken after the second ':' is empty",
+      ["--clock-offset"] = "--clock-offset needs a value",
+      ["--clock-offset 1h"] = "--clock-offset needs a number, got '1h'",
+      ["--clock-offset 1e999"] = "--clock-offset needs a finite number of seconds",
     }) do
       out = run(args)
       assert.is_truthy(out:find(msg, 1, true), args .. " -> " .. out)
@@ -670,6 +677,48 @@ describe("emulator host serving the real service", function()
     assert.are.equal(0, #emu:admin("GET", "/_emulator/state").commands)
   end)
 
+  it("answers IdempotentProcessing to a same-token retry while the first answer is delayed", function()
+    local cl = client()
+    local cmd = assert(cl:call("CreateCommand", { Name = "busy", Type = "RunShellScript",
+                                                  CommandContent = core.base64_encode("echo busy") })).CommandId
+    local before = emu:admin("GET", "/_emulator/counters").invocations
+    emu:admin("POST", "/_emulator/faults", { { kind = "delay", delay = 1, action = "InvokeCommand", first = 1 } })
+    local params = { CommandId = cmd, InstanceId = { "i-bp1emuweb01" }, ClientToken = "server-busy-1" }
+    local t0 = socket.gettime()
+    local out = cl:call_batch({ { "InvokeCommand", params }, { "InvokeCommand", params } }, { concurrency = 2 })
+    local elapsed = socket.gettime() - t0
+    local ok, busy = {}, {}
+    for i = 1, 2 do
+      if out[i][1] then ok[#ok + 1] = out[i][1] else busy[#busy + 1] = out[i][2] end
+    end
+    assert.are.equal(1, #ok, "one answer expected: " .. tostring(busy[2] or busy[1]))
+    assert.are.equal(1, #busy)
+    assert.are.equal("IdempotentProcessing", busy[1].code)
+    assert.are.equal(403, busy[1].http_status)
+    assert.is_true(elapsed >= 0.95, "the first answer was not delayed: " .. elapsed)
+    -- after the first answer, the token replays it
+    local again, err = cl:call("InvokeCommand", params)
+    assert.is_truthy(again, tostring(err))
+    assert.are.equal(ok[1].InvokeId, again.InvokeId)
+    assert.are.equal(before + 1, emu:admin("GET", "/_emulator/counters").invocations)
+    cl:close()
+  end)
+
+  it("answers empty admin lists as JSON arrays", function()
+    local status, _, body = emu:request("DELETE", "/_emulator/faults")
+    assert.are.equal(200, status)
+    assert.are.equal('{"rules":[]}', body)
+    status, _, body = emu:request("GET", "/_emulator/faults")
+    assert.are.equal(200, status)
+    assert.are.equal('{"rules":[]}', body)
+    emu:admin("DELETE", "/_emulator/requests")
+    status, _, body = emu:request("GET", "/_emulator/requests")
+    assert.are.equal(200, status)
+    assert.are.equal('{"requests":[]}', body)
+    _, _, body = emu:request("GET", "/_emulator/state")
+    assert.truthy(body:find('"faults":[]', 1, true), body:sub(1, 200))
+  end)
+
   it("logs each API call by action, without signatures or secrets", function()
     for _, v in ipairs({ "v3", "v2" }) do
       local cl = client { signature_version = v }
@@ -684,6 +733,90 @@ describe("emulator host serving the real service", function()
     for _, secret in ipairs({ "testsecret", "not-the-secret", "Signature=", "ACS3-HMAC-SHA256" }) do
       assert.is_nil(log:find(secret, 1, true), secret)
     end
+  end)
+end)
+
+describe("emulator launcher with --clock-offset and STS credentials", function()
+  local core = require "ecs.core"
+  local emu
+
+  setup(function()
+    emu = helper.start { args = { "--clock-offset", "3600", "--credentials", "STS.emu:sts-secret:sts/token+1==" } }
+  end)
+
+  teardown(function()
+    if emu then emu:stop() end
+  end)
+
+  local function client(extra)
+    local cfg = { endpoint = emu.url, region = "cn-hangzhou", access_key_id = "testid",
+                  access_key_secret = "testsecret" }
+    for k, v in pairs(extra or {}) do cfg[k] = v end
+    return core.new(cfg)
+  end
+
+  it("runs its clock the given offset ahead: Date header, timestamp check, admin clock", function()
+    local status, headers = emu:request("GET", "/_emulator/clock")
+    assert.are.equal(200, status)
+    local date = core.parse_http_date(headers.date)
+    assert.is_true(math.abs(date - (socket.gettime() + 3600)) <= 2, headers.date)
+    local clk = emu:admin("GET", "/_emulator/clock")
+    assert.are.equal(3600, clk.offset)
+    assert.is_true(math.abs(clk.wall - socket.gettime() - 3600) <= 2)
+    for _, v in ipairs { "v3", "v2" } do
+      local cl = client { signature_version = v }
+      local res, err = cl:call("DescribeRegions", {}, { nonce = "skew-" .. v })
+      assert.is_nil(res)
+      assert.are.equal("InvalidTimeStamp.Expired", err.code, v)
+      cl:set_time_offset(3600)
+      res, err = cl:call("DescribeRegions", {})
+      assert.is_truthy(res, v .. ": " .. tostring(err))
+      cl:close()
+    end
+  end)
+
+  it("accepts an STS pair only with its SecurityToken (V2 and V3)", function()
+    local base = { access_key_id = "STS.emu", access_key_secret = "sts-secret" }
+    for _, v in ipairs { "v3", "v2" } do
+      local function call(token)
+        local cfg = { signature_version = v, security_token = token }
+        for k, x in pairs(base) do cfg[k] = x end
+        local cl = client(cfg)
+        cl:set_time_offset(3600)
+        local res, err = cl:call("DescribeRegions", {})
+        cl:close()
+        return res, err
+      end
+      local res, err = call("sts/token+1==")
+      assert.is_truthy(res, v .. ": " .. tostring(err))
+      res, err = call(nil)
+      assert.is_nil(res)
+      assert.are.equal("InvalidSecurityToken.Malformed", err.code, v)
+      assert.are.equal(400, err.http_status)
+      res, err = call("sts/token+2==")
+      assert.is_nil(res)
+      assert.are.equal("InvalidSecurityToken.MismatchWithAccessKey", err.code, v)
+      assert.are.equal(400, err.http_status)
+      assert.is_nil(tostring(err):find("sts/token", 1, true))
+    end
+    -- the default pair needs no token
+    local cl = client()
+    cl:set_time_offset(3600)
+    assert.is_truthy(cl:call("DescribeRegions", {}))
+    cl:close()
+  end)
+
+  it("changes the offset at run time through the admin endpoint", function()
+    local clk, status = emu:admin("POST", "/_emulator/clock", { offset = 0 })
+    assert.are.equal(200, status)
+    assert.are.equal(0, clk.offset)
+    local cl = client()
+    local res, err = cl:call("DescribeRegions", {})
+    cl:close()
+    assert.is_truthy(res, tostring(err))
+    local _, headers = emu:request("GET", "/_emulator/clock")
+    assert.is_true(math.abs(core.parse_http_date(headers.date) - socket.gettime()) <= 2, headers.date)
+    emu:admin("POST", "/_emulator/clock", { offset = 3600 })
   end)
 end)
 

@@ -184,12 +184,77 @@ describe("emulator signatures", function()
       local p = { RegionId = "cn-hangzhou" }
       assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p, { id = "sts", secret = "s", v3 = true,
         token = "TOKEN123" })))
-      assert.are.equal("InvalidSecurityToken.Mismatch", (H.err(svc, clock, "DescribeInstances", p,
-        { id = "sts", secret = "s", v3 = true, token = "OTHER" })))
-      local code, _, body = H.err(svc, clock, "DescribeInstances", p, { id = "sts", secret = "bad", v3 = true,
+      local code, status, body = H.err(svc, clock, "DescribeInstances", p,
+        { id = "sts", secret = "s", v3 = true, token = "OTHER" })
+      assert.are.equal("InvalidSecurityToken.MismatchWithAccessKey", code)
+      assert.are.equal(400, status)
+      assert.falsy(body.Message:find("TOKEN123", 1, true))
+      code, status, body = H.err(svc, clock, "DescribeInstances", p, { id = "sts", secret = "bad", v3 = true,
         token = "TOKEN123" })
+      assert.are.equal(400, status)
       assert.are.equal("SignatureDoesNotMatch", code)
       assert.falsy(body.Message:find("TOKEN123", 1, true))
+    end)
+
+    it("requires the token of an STS pair in V2 (SecurityToken) and V3 (x-acs-security-token)", function()
+      local svc, clock = H.new { credentials = { testid = "testsecret",
+        ["STS.emu1"] = { secret = "stssecret", security_token = "tok/en+1=" } } }
+      local p = { RegionId = "cn-hangzhou" }
+      local sts = { id = "STS.emu1", secret = "stssecret" }
+      local function with(extra)
+        local o = {}
+        for k, v in pairs(sts) do o[k] = v end
+        for k, v in pairs(extra) do o[k] = v end
+        return o
+      end
+      local tp = { RegionId = "cn-hangzhou", SecurityToken = "tok/en+1=" }
+      -- the right token: accepted both ways
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", tp, with {})))
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p, with { v3 = true, token = "tok/en+1=" })))
+      -- missing: InvalidSecurityToken.Malformed (400)
+      local code, status, body = H.err(svc, clock, "DescribeInstances", p, with {})
+      assert.are.equal("InvalidSecurityToken.Malformed", code)
+      assert.are.equal(400, status)
+      assert.truthy(body.Message:find("SecurityToken", 1, true))
+      code, status = H.err(svc, clock, "DescribeInstances", p, with { v3 = true })
+      assert.are.equal("InvalidSecurityToken.Malformed", code)
+      assert.are.equal(400, status)
+      -- another token: InvalidSecurityToken.MismatchWithAccessKey (400), never echoed
+      code, status, body = H.err(svc, clock, "DescribeInstances",
+        { RegionId = "cn-hangzhou", SecurityToken = "tok/en+2=" }, with {})
+      assert.are.equal("InvalidSecurityToken.MismatchWithAccessKey", code)
+      assert.are.equal(400, status)
+      assert.falsy(body.Message:find("tok/en", 1, true))
+      assert.are.equal("InvalidSecurityToken.MismatchWithAccessKey",
+        (H.err(svc, clock, "DescribeInstances", p, with { v3 = true, token = "tok/en+1" })))
+      -- a refused token spends no nonce: the same nonce with the right token still works
+      assert.are.equal("InvalidSecurityToken.Malformed",
+        (H.err(svc, clock, "DescribeInstances", p, with { v3 = true, nonce = "sts-n1" })))
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p,
+        with { v3 = true, nonce = "sts-n1", token = "tok/en+1=" })))
+      -- a pair without a token ignores one sent along
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p, { v3 = true, token = "anything" })))
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances",
+        { RegionId = "cn-hangzhou", SecurityToken = "anything" })))
+      -- the request log keeps the outcome, never the token
+      local log = svc:requests()
+      local codes = {}
+      for _, e in ipairs(log) do
+        codes[#codes + 1] = e.code or e.status
+        assert.is_nil(e.params.SecurityToken)
+      end
+      assert.are.same({ 200, 200, "InvalidSecurityToken.Malformed", "InvalidSecurityToken.Malformed",
+        "InvalidSecurityToken.MismatchWithAccessKey", "InvalidSecurityToken.MismatchWithAccessKey",
+        "InvalidSecurityToken.Malformed", 200, 200, 200 }, codes)
+    end)
+
+    it("validates credential options", function()
+      assert.has_error(function() H.new { credentials = { a = { secret = "s", security_token = "" } } } end,
+        "ecs.emulator.new: credentials[a].security_token must be a non-empty string")
+      assert.has_error(function() H.new { credentials = { a = { secret = "s", token = "t" } } } end,
+        "ecs.emulator.new: credentials[a]: unknown key 'token'")
+      assert.has_error(function() H.new { credentials = { a = { security_token = "t" } } } end,
+        "ecs.emulator.new: credentials[a].secret must be a string")
     end)
   end)
 

@@ -54,7 +54,7 @@ function M.state(svc)
       CreationTime = clock.iso(inv.CreationTime), Instances = recs }
   end
   return {
-    time = { wall = st.clock:wall(), simulated = now, simulated_iso = clock.iso(now) },
+    time = { wall = st.clock:wall(), simulated = now, simulated_iso = clock.iso(now), offset = st.clock.skew },
     fleet = insts, commands = cmds, invocations = invs, counters = svc:counters(),
     faults = svc:faults(),
   }
@@ -114,14 +114,24 @@ function M.handle(svc, req)
     if method == "POST" then
       local doc, err = body_json(req)
       if not doc then return fail(svc, 400, err) end
-      local s = doc.advance
-      if type(s) ~= "number" or s < 0 then return fail(svc, 400, "'advance' must be a non-negative number") end
-      svc:advance(s)
+      if type(doc) ~= "table" or (doc.advance == nil and doc.offset == nil) then
+        return fail(svc, 400, "body must hold 'advance' and/or 'offset' (seconds)")
+      end
+      local s, off = doc.advance, doc.offset
+      if s ~= nil and (type(s) ~= "number" or s < 0) then
+        return fail(svc, 400, "'advance' must be a non-negative number")
+      end
+      if off ~= nil and (type(off) ~= "number" or off ~= off or off == math.huge or off == -math.huge) then
+        return fail(svc, 400, "'offset' must be a finite number of seconds")
+      end
+      if s then svc:advance(s) end
+      if off then svc:set_clock_offset(off) end
     elseif method ~= "GET" then
       return fail(svc, 405, "use GET or POST")
     end
     local now = svc:now()
-    return reply(svc, 200, { simulated = now, simulated_iso = clock.iso(now), wall = svc.st.clock:wall() })
+    return reply(svc, 200, { simulated = now, simulated_iso = clock.iso(now), wall = svc.st.clock:wall(),
+      offset = svc:clock_offset() })
   elseif route == "fleet" then
     if method == "GET" then return reply(svc, 200, { instances = M.state(svc).fleet }) end
     if method ~= "POST" then return fail(svc, 405, "use GET or POST") end

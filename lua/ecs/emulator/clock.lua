@@ -1,6 +1,8 @@
--- Two clocks: the wall clock (request timestamps, the Date header) and the
--- simulated clock that drives the instance lifecycle (faster by time_scale,
--- moved forward by advance()).
+-- Two clocks: the wall clock (request timestamps, the Date header; it may
+-- run a fixed skew away from the clock function, to test clock-skew
+-- correction) and the simulated clock that drives the instance lifecycle
+-- (starts at the wall clock, faster by time_scale, moved forward by
+-- advance()).
 local floor, type, error = math.floor, type, error
 local os_date, os_time = os.date, os.time
 
@@ -17,22 +19,35 @@ end
 local Clock = {}
 Clock.__index = Clock
 
--- opts: now (function, epoch seconds), time_scale (number > 0)
-function M.new(now, time_scale)
+-- now: function returning epoch seconds; time_scale: number > 0; skew:
+-- seconds the wall clock runs ahead of now() (negative: behind).
+function M.new(now, time_scale, skew)
   local fn = now or default_now()
   local t0 = fn()
   if type(t0) ~= "number" then
     error("ecs.emulator: clock must return epoch seconds (a number)", 3)
   end
-  return setmetatable({ fn = fn, scale = time_scale or 1, t0 = t0, offset = 0 }, Clock)
+  skew = skew or 0
+  return setmetatable({ fn = fn, scale = time_scale or 1, t0 = t0, sim0 = t0 + skew, offset = 0, skew = skew },
+    Clock)
 end
 
-function Clock:wall()
+-- The clock function itself (no skew): for measuring durations.
+function Clock:real()
   return self.fn()
 end
 
+function Clock:wall()
+  return self.fn() + self.skew
+end
+
 function Clock:sim()
-  return self.t0 + (self.fn() - self.t0) * self.scale + self.offset
+  return self.sim0 + (self.fn() - self.t0) * self.scale + self.offset
+end
+
+-- Change the wall clock's skew; the simulated clock is not affected.
+function Clock:set_skew(seconds)
+  self.skew = seconds
 end
 
 function Clock:advance(seconds)

@@ -35,6 +35,7 @@ local STATUS = {
   ["Username.ExceedLimit"] = 403,
   ["WindowsPasswordName.ExceedLimit"] = 403,
   ["IdempotentParameterMismatch"] = 403,
+  ["IdempotentProcessing"] = 403,
   ["InvalidLauncher.LengthLimitExceeded"] = 403,
   ["CmdName.ExceedLimit"] = 403,
   ["CmdDesc.ExceedLimit"] = 403,

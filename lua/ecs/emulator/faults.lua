@@ -138,9 +138,14 @@ end
 
 -- Rules as plain data, with their counters (for the admin endpoint).
 function Faults:list()
-  local out = {}
+  local out = json.array()
   for i, r in ipairs(self.rules) do
-    out[i] = { kind = r.kind, action = r.action, first = r.first, skip = r.skip,
+    local action = r.action
+    if type(action) == "table" then
+      action = json.array()
+      for j, a in ipairs(r.action) do action[j] = a end
+    end
+    out[i] = { kind = r.kind, action = action, first = r.first, skip = r.skip,
       probability = r.probability, limit = r.limit, delay = r.delay,
       retry_after = r.retry_after, seen = r.seen, fired = r.fired }
   end

@@ -52,7 +52,7 @@ M.ACTIONS = {
 local OPTIONS = {
   credentials = "table", fleet = true, clock = "function", time_scale = "number", check_timestamp = "boolean",
   quota = "table", faults = "table", seed = "number", verify_signatures = "boolean", timing = "table",
-  request_log_limit = "number",
+  request_log_limit = "number", clock_offset = "number",
 }
 
 local function opt_error(msg)
@@ -73,10 +73,23 @@ local function check_options(o)
     opt_error("option 'fleet' must be a table or a path to a JSON file")
   end
   if o.time_scale ~= nil and o.time_scale <= 0 then opt_error("option 'time_scale' must be positive") end
+  local off = o.clock_offset
+  if off ~= nil and (off ~= off or off == math.huge or off == -math.huge) then
+    opt_error("option 'clock_offset' must be a finite number of seconds")
+  end
   for id, c in pairs(o.credentials or {}) do
     if type(id) ~= "string" or id == "" then opt_error("credentials: AccessKeyId must be a non-empty string") end
     if type(c) == "table" then
       if type(c.secret) ~= "string" then opt_error("credentials[" .. id .. "].secret must be a string") end
+      local tok = c.security_token
+      if tok ~= nil and (type(tok) ~= "string" or tok == "") then
+        opt_error("credentials[" .. id .. "].security_token must be a non-empty string")
+      end
+      for k in pairs(c) do
+        if k ~= "secret" and k ~= "security_token" then
+          opt_error("credentials[" .. id .. "]: unknown key '" .. tostring(k) .. "'")
+        end
+      end
     elseif type(c) ~= "string" then
       opt_error("credentials[" .. id .. "] must be a secret string or { secret =, security_token = }")
     end
@@ -130,7 +143,7 @@ function M.new(opts)
   if verify then codec.require_core() end
   self.st = {
     credentials = creds,
-    clock = clock.new(o.clock, o.time_scale or 1),
+    clock = clock.new(o.clock, o.time_scale or 1, o.clock_offset),
     check_timestamp = o.check_timestamp ~= false,
     verify_signatures = verify,
     quota = { daily_invocations = q.daily_invocations or 500, commands = q.commands or 500 },
@@ -165,13 +178,16 @@ local function host_id(headers)
 end
 
 -- Run an action; returns result table or nil, err (service error).
-local function run_action(st, action, auth, p)
+-- busy: seconds the answer will be held back (a delay fault); a request
+-- with the same ClientToken in that time gets IdempotentProcessing.
+local function run_action(st, action, auth, p, busy)
   local ok, res = pcall(function()
     local token = validate.client_token(p)
     local key, fp, prev = idempotency.lookup(st, auth, action, p, token)
     if prev then return prev end
-    local result = st.actions[action](st, p)
-    if key then idempotency.store(st, key, fp, result) end
+    local done, result = pcall(st.actions[action], st, p)
+    if key then idempotency.store(st, key, fp, done and result or nil, busy) end
+    if not done then error(result, 0) end
     return result
   end)
   if ok then return res end
@@ -233,7 +249,7 @@ local function handle_api(self, req, path)
       return { drop = true, status = 0, headers = {}, body = "" }
     end
   end
-  local result, err = run_action(st, action, auth, params)
+  local result, err = run_action(st, action, auth, params, fault and fault.kind == "delay" and fault.delay or nil)
   local resp
   if result then
     local body = {}
@@ -285,6 +301,18 @@ function Service:advance(seconds)
     error("ecs.emulator: advance expects a non-negative number of seconds", 2)
   end
   self.st.clock:advance(seconds)
+end
+
+-- Seconds the wall clock (Date header, timestamp check) runs away from real time.
+function Service:set_clock_offset(seconds)
+  if type(seconds) ~= "number" or seconds ~= seconds or seconds == math.huge or seconds == -math.huge then
+    error("ecs.emulator: set_clock_offset expects a finite number of seconds", 2)
+  end
+  self.st.clock:set_skew(seconds)
+end
+
+function Service:clock_offset()
+  return self.st.clock.skew
 end
 
 function Service:now()

@@ -96,9 +96,20 @@ local function finish(st, nonce, action)
   return true
 end
 
+-- A pair registered with a SecurityToken (STS credentials) needs it on every
+-- request: missing -> InvalidSecurityToken.Malformed, another token ->
+-- InvalidSecurityToken.MismatchWithAccessKey (the gateway's codes; both 400).
+-- A token sent for a pair without one is ignored.
 local function check_token(expected, got)
-  if expected and got ~= expected then
-    return fail("InvalidSecurityToken.Mismatch", "The security token does not match the AccessKeyId.")
+  if not expected then return true end
+  if got == nil or got == "" then
+    return fail("InvalidSecurityToken.Malformed",
+      "Specified SecurityToken is missing or malformed: this AccessKeyId is temporary (STS) and needs its "
+      .. "SecurityToken.")
+  end
+  if got ~= expected then
+    return fail("InvalidSecurityToken.MismatchWithAccessKey",
+      "Specified SecurityToken does not belong to this AccessKeyId.")
   end
   return true
 end
