@@ -103,6 +103,45 @@ describe("wait loop", function()
     assert.equal("success", w.results["i-1"].class)
   end)
 
+  it("polls no later than the end of the grace while a record is missing, then fails", function()
+    local h = harness(function()
+      return nil, core.new_error { code = "InvalidInvokeId.NotFound", message = "no", retryable = false }
+    end)
+    local w = wait.new_waiter("t-1", { region = "r", started = 1000, grace = 6, deadline = 2000 })
+    local ok, err = wait.run(h.client, h.send, { w }, { poll = POLL })
+    assert.is_nil(ok)
+    assert.equal("InvalidInvokeId.NotFound", err.code)
+    -- 1, 2, then 4 would pass the grace's end (1006): cut to reach it
+    assert.equal(3, #h.sleeps)
+    assert.same({ 1, 2 }, { h.sleeps[1], h.sleeps[2] })
+    assert.truthy(math.abs(h.now - 1006.001) < 1e-6, h.now)
+    assert.equal(3, #h.requests)   -- one poll after each wait
+  end)
+
+  it("with no grace and no first delay fails on the first poll without sleeping", function()
+    local h = harness(function() return page {} end)
+    local w = wait.new_waiter("t-1", { region = "r", started = 1000, grace = 0, deadline = 2000 })
+    local ok, err = wait.run(h.client, h.send, { w }, { poll = POLL, first_delay = 0 })
+    assert.is_nil(ok)
+    assert.equal("InvalidInvokeId.NotFound", err.code)
+    assert.same({}, h.sleeps)
+    assert.equal(1, #h.requests)
+  end)
+
+  it("follows every NextToken once, even when the service repeats one", function()
+    local h = harness(function(_, p)
+      if p.NextToken == nil then return page({ entry("i-1", "Success") }, "a") end
+      if p.NextToken == "a" then return page({ entry("i-2", "Success") }, "b") end
+      return page({ entry("i-3", "Success") }, "a")   -- back to a page already read
+    end)
+    local w = { InvokeId = "t-1", region = "r", polls = 0, requests = 0 }
+    local state = wait.fetch(h.send, { w })
+    assert.equal(3, #state[1].entries)
+    assert.equal(3, #h.requests)
+    assert.equal(3, w.requests)
+    assert.equal(1, w.polls)
+  end)
+
   it("closes what is left at the deadline", function()
     local h = harness(function(_, p)
       return page { entry("i-1", "Running"), entry("i-2", "Pending") }, p

@@ -76,6 +76,28 @@ describe("ecs.cli.service.targets", function()
   end)
 end)
 
+describe("ecs.cli.args.ids", function()
+  it("splits repeated ID[,ID...] values in order, and is nil when the option was not given", function()
+    assert.same({ "i-1", "i-2", "i-3", "i-4" }, args.ids { "i-1,i-2", "i-3 , i-4" })
+    assert.same({}, args.ids { "," })
+    assert.is_nil(args.ids(nil))
+  end)
+end)
+
+describe("ecs.cli.interrupt.tracker", function()
+  it("notes each launched invocation once, in order, with its region (else the default)", function()
+    local interrupt = require "ecs.cli.interrupt"
+    local t = interrupt.tracker("cn-hangzhou")
+    t.on_launch { InvokeId = "t-1", InstanceId = { "i-1" }, batch = 1, RegionId = "cn-shanghai" }
+    t.on_launch { InvokeId = "t-2", InstanceId = { "i-2" }, batch = 2 }
+    t.on_launch { InvokeId = "t-1", InstanceId = { "i-1" }, batch = 1 }
+    assert.same({ { InvokeId = "t-1", RegionId = "cn-shanghai" }, { InvokeId = "t-2", RegionId = "cn-hangzhou" } },
+      t.started)
+    assert.is_true(interrupt.is_interrupt("lua: interrupted!"))
+    assert.is_false(interrupt.is_interrupt("other"))
+  end)
+end)
+
 describe("ecs.cli.json", function()
   it("writes sorted objects, marked lists (also empty), null, whole numbers and escapes", function()
     local text = json.encode { b = json.array(), a = { 1, 2.5, "x\n\"y\"\1" }, c = json.null, d = true,

@@ -47,9 +47,7 @@ function M.main(ctx, o, pos)
       exit_status = code } .. "\n")
     return code
   end
-  if #order == 0 then
-    ctx.print("no execution records for " .. id .. "\n")
-  elseif o.full then
+  if o.full then
     for _, i in ipairs(order) do
       local r = results[i]
       local row = output.result_row(r)

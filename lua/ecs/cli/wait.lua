@@ -7,7 +7,7 @@ local progress_m = require "ecs.cli.progress"
 local json = require "ecs.cli.json"
 local status = require "ecs.cli.status"
 
-local tostring, ipairs = tostring, ipairs
+local tostring, ipairs, type = tostring, ipairs, type
 
 local M = {
   name = "wait",
@@ -73,7 +73,7 @@ function M.main(ctx, o, pos)
   if not out then
     if o.json then
       ctx.print(json.encode { command = "wait", InvokeId = id, error = tostring(err),
-                              exit_status = status.SERVICE } .. "\n")
+                              code = type(err) == "table" and err.code or nil, exit_status = status.SERVICE } .. "\n")
     end
     ctx.eprint("ecs wait: " .. tostring(err) .. "\n")
     return status.SERVICE

@@ -52,9 +52,17 @@ local function region_of(self, o, action)
   return region
 end
 
+local function not_found(invoke_id, region, grace)
+  return errors.new { code = "InvalidInvokeId.NotFound", action = "DescribeInvocationResults",
+    message = ("invocation %s was not found in %s%s"):format(invoke_id, region,
+      grace > 0 and (" (waited the %g s grace)"):format(grace) or "") }
+end
+M.not_found = not_found
+
 --- invocation_results(client, invoke_id, opts) -> { InvokeId, region, order, results, counts, complete,
 -- requests, calls } | nil, err. One pass over every page; a result per instance
--- (class nil while not final), counts per class plus `running`.
+-- (class nil while not final), counts per class plus `running`. No record at
+-- all is InvalidInvokeId.NotFound (InvalidInstanceId.NotFound with `instance`).
 function M.results(self, invoke_id, opts)
   local where = "invocation_results"
   check_id(where, invoke_id)
@@ -66,6 +74,14 @@ function M.results(self, invoke_id, opts)
   local w = { InvokeId = invoke_id, region = region, instance = o.instance, polls = 0, requests = 0 }
   local s = wait.fetch(send, { w })[1]
   if s.err then return nil, s.err end
+  if #s.entries == 0 then
+    -- the service answers an unknown InvokeId with an empty list
+    if o.instance then
+      return nil, errors.new { code = "InvalidInstanceId.NotFound", action = "DescribeInvocationResults",
+        message = ("invocation %s has no execution record for %s in %s"):format(invoke_id, o.instance, region) }
+    end
+    return nil, not_found(invoke_id, region, 0)
+  end
   local order, results = {}, {}
   local counts = classify.new_counts()
   counts.running = 0
@@ -82,12 +98,6 @@ function M.results(self, invoke_id, opts)
            complete = counts.running == 0, requests = w.requests, calls = copy(send.calls) }
 end
 
-local function not_found(invoke_id, region, grace)
-  return errors.new { code = "InvalidInvokeId.NotFound", action = "DescribeInvocationResults",
-    message = ("invocation %s was not found in %s%s"):format(invoke_id, region,
-      grace > 0 and (" (waited the %g s grace)"):format(grace) or "") }
-end
-M.not_found = not_found
 
 -- DescribeInvocations: the invocation's Timeout and instances, or absent = true
 -- when the service says there is no such invocation.

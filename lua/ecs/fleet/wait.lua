@@ -169,6 +169,7 @@ local function absorb(client, w, s, hooks)
     end
   end
   local open = 0
+  w.unseen = #w.order == 0   -- a record still missing: the next poll comes no later than the grace's end
   for _, id in ipairs(w.order) do
     if not w.results[id] then
       if w.last[id] == nil and now > w.grace_until and w.expected then
@@ -177,6 +178,7 @@ local function absorb(client, w, s, hooks)
         changed = true
       else
         open = open + 1
+        if w.last[id] == nil then w.unseen = true end
       end
     end
   end
@@ -217,7 +219,10 @@ function M.run(client, send, waiters, opts)
     if delay > 0 then
       local now = client.clock()
       local soonest = math.huge
-      for _, w in ipairs(open) do soonest = math_min(soonest, w.deadline) end
+      for _, w in ipairs(open) do
+        soonest = math_min(soonest, w.deadline)
+        if w.unseen and w.grace_until > now then soonest = math_min(soonest, w.grace_until) end
+      end
       delay = math_max(0, math_min(delay, soonest - now + 0.001))
       if delay > 0 then client.sleep(delay) end
     end
