@@ -248,6 +248,28 @@ describe("emulator signatures", function()
         "InvalidSecurityToken.Malformed", 200, 200, 200 }, codes)
     end)
 
+    it("adds a pair at run time with set_credential", function()
+      local svc, clock = H.new()
+      local p = { RegionId = "cn-hangzhou" }
+      assert.are.equal("InvalidAccessKeyId.NotFound",
+        (H.err(svc, clock, "DescribeInstances", p, { id = "STS.late", secret = "late-secret-9", v3 = true, token = "lt" })))
+      svc:set_credential("STS.late", "late-secret-9", "lt")
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p,
+        { id = "STS.late", secret = "late-secret-9", v3 = true, token = "lt" })))
+      assert.are.equal("InvalidSecurityToken.Malformed",
+        (H.err(svc, clock, "DescribeInstances", p, { id = "STS.late", secret = "late-secret-9", v3 = true })))
+      svc:set_credential("plain", "ps")
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p, { id = "plain", secret = "ps" })))
+      assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p)))
+      assert.falsy(tostring(svc):find("late-secret-9", 1, true))
+      assert.has_error(function() svc:set_credential("", "s") end,
+        "ecs.emulator: set_credential expects a non-empty AccessKeyId")
+      assert.has_error(function() svc:set_credential("a", nil) end,
+        "ecs.emulator: set_credential expects a non-empty AccessKeySecret")
+      assert.has_error(function() svc:set_credential("a", "s", "") end,
+        "ecs.emulator: set_credential: the SecurityToken must be a non-empty string when given")
+    end)
+
     it("validates credential options", function()
       assert.has_error(function() H.new { credentials = { a = { secret = "s", security_token = "" } } } end,
         "ecs.emulator.new: credentials[a].security_token must be a non-empty string")

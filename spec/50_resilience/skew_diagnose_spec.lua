@@ -1,6 +1,7 @@
--- Clock skew corrected from the Date header against an ECS service whose
--- clock runs ahead; signature failures diagnosed as a wrong secret or a
--- canonicalization difference, naming where the first difference is.
+-- Clock skew corrected from the Date header against the emulator with its
+-- clock run ahead or behind (--clock-offset, then the admin clock offset);
+-- signature failures diagnosed as a wrong secret or a canonicalization
+-- difference, naming where the first difference is.
 local ecs = require "ecs"
 local core = require "ecs.core"
 local diagnose = require "ecs.diagnose"
@@ -14,20 +15,30 @@ local function events_of(events, name)
 end
 
 describe("clock skew", function()
-  local fake
-  setup(function() fake = metadata_server.start() end)
-  teardown(function() fake:stop() end)
+  local emu
+  setup(function() emu = helper.start { args = { "--clock-offset", "3600" } } end)
+  teardown(function() emu:stop() end)
+
+  -- the emulator's clock runs `seconds` ahead of real time (negative: behind)
+  local function set_skew(seconds)
+    local clk, status = emu:admin("POST", "/_emulator/clock", { offset = seconds })
+    assert.equals(200, status)
+    assert.equals(seconds, clk.offset)
+  end
+  -- API requests the emulator saw (refused ones included)
+  local function log() return emu:admin("GET", "/_emulator/requests").requests end
+  local function clear_log() emu:admin("DELETE", "/_emulator/requests") end
 
   local function client(version, events)
-    return ecs.new { region = "cn-hangzhou", endpoint = fake.url, access_key_id = "testid",
+    return ecs.new { region = "cn-hangzhou", endpoint = emu.url, access_key_id = "testid",
                      access_key_secret = "testsecret", signature_version = version,
                      logger = function(ev) events[#events + 1] = ev end }
   end
 
   for _, version in ipairs { "v2", "v3" } do
     it("computes the offset from Date, keeps it, and retries once (" .. version .. ")", function()
-      fake:configure { skew = 3600 }
-      fake:clear_log()
+      set_skew(3600)
+      clear_log()
       local events = {}
       local c = client(version, events)
       local res, err = c:describe_instances({}, { retry = false })
@@ -36,17 +47,17 @@ describe("clock skew", function()
       local skew = events_of(events, "clock_skew")
       assert.equals(1, #skew)
       assert.is_true(math.abs(skew[1].offset - 3600) <= 2, "offset " .. tostring(skew[1].offset))
-      assert.equals(2, #fake:log())
+      assert.equals(2, #log())
       -- the next call is signed with the corrected time at once
       assert.truthy(c:describe_instances {})
-      assert.equals(3, #fake:log())
+      assert.equals(3, #log())
       assert.equals(1, #events_of(events, "clock_skew"))
     end)
   end
 
   it("corrects a batch once and re-sends every call that was refused", function()
-    fake:configure { skew = -2400 }
-    fake:clear_log()
+    set_skew(-2400)
+    clear_log()
     local events = {}
     local c = client("v2", events)
     local calls = {}
@@ -59,11 +70,11 @@ describe("clock skew", function()
     local skew = events_of(events, "clock_skew")
     assert.equals(1, #skew)
     assert.is_true(math.abs(skew[1].offset + 2400) <= 2)
-    assert.equals(12, #fake:log())
+    assert.equals(12, #log())
   end)
 
   it("leaves a clock within the service's window alone", function()
-    fake:configure { skew = 300 }
+    set_skew(300)
     local events = {}
     assert.truthy(client("v2", events):describe_instances {})
     assert.equals(0, #events_of(events, "clock_skew"))

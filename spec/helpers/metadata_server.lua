@@ -18,7 +18,7 @@
 -- expires_in (seconds, default 3600), fail_credentials (500 on the role
 -- document), sts_keys ({ id = secret }, default testid/testsecret),
 -- sts_fail (AssumeRole answers 500), skew (seconds the ECS clock runs
--- ahead), plus_quirk (V2 ECS signatures computed with '+' for spaces),
+-- ahead; default the launcher's --clock-offset), plus_quirk (V2 ECS signatures computed with '+' for spaces),
 -- oidc_token (the OIDC token AssumeRoleWithOIDC accepts). GET
 -- /credentials-uri answers a credentials document.
 local cjson = require("cjson").new()
@@ -49,7 +49,7 @@ local Fake = {}
 Fake.__index = Fake
 
 local DEFAULTS = { role = "EcsRamRoleTest", imdsv2 = true, require_token = false, expires_in = 3600,
-                   fail_credentials = false, sts_fail = false, skew = 0, plus_quirk = false }
+                   fail_credentials = false, sts_fail = false, plus_quirk = false }
 
 function M.new(options)
   local self = setmetatable({ options = options or {}, log = {}, n = 0, tokens = {}, issued = {} }, Fake)
@@ -62,18 +62,17 @@ function Fake:configure(cfg)
   for k, v in pairs(DEFAULTS) do c[k] = v end
   for k, v in pairs(cfg) do c[k] = v end
   c.sts_keys = c.sts_keys or { testid = "testsecret" }
+  c.skew = c.skew or self.options.clock_offset or 0
   self.cfg = c
-  local skew = c.skew
   local emulator = require "ecs.emulator"
-  self.ecs = emulator.new { credentials = self.options.credentials,
-                            clock = function() return now() + skew end }
-  for id, v in pairs(self.issued) do self.ecs.st.credentials[id] = v end
+  self.ecs = emulator.new { credentials = self.options.credentials, clock_offset = c.skew }
+  for id, v in pairs(self.issued) do self.ecs:set_credential(id, v.secret, v.security_token) end
 end
 
 -- temporary credentials handed out are accepted by the inner ECS emulator
 function Fake:accept(id, secret, token)
   self.issued[id] = { secret = secret, security_token = token }
-  self.ecs.st.credentials[id] = self.issued[id]
+  self.ecs:set_credential(id, secret, token)
 end
 
 function Fake:record(req, extra)

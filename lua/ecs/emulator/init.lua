@@ -303,6 +303,21 @@ function Service:advance(seconds)
   self.st.clock:advance(seconds)
 end
 
+-- Accept one more AccessKey pair at run time (a temporary pair with its
+-- SecurityToken when token is given); replaces a pair with that ID.
+function Service:set_credential(id, secret, token)
+  if type(id) ~= "string" or id == "" then
+    error("ecs.emulator: set_credential expects a non-empty AccessKeyId", 2)
+  end
+  if type(secret) ~= "string" or secret == "" then
+    error("ecs.emulator: set_credential expects a non-empty AccessKeySecret", 2)
+  end
+  if token ~= nil and (type(token) ~= "string" or token == "") then
+    error("ecs.emulator: set_credential: the SecurityToken must be a non-empty string when given", 2)
+  end
+  self.st.credentials[id] = token and { secret = secret, security_token = token } or secret
+end
+
 -- Seconds the wall clock (Date header, timestamp check) runs away from real time.
 function Service:set_clock_offset(seconds)
   if type(seconds) ~= "number" or seconds ~= seconds or seconds == math.huge or seconds == -math.huge then
