@@ -3,8 +3,8 @@
 -- results.json. Run through scripts/bench.sh, which builds what it needs and
 -- sets LUA_PATH/LUA_CPATH. Environment:
 --   BENCH_OUT    output folder (default bench/out)
---   BENCH_RUNS   rounds of the throughput benchmarks (default 5); figures are medians
---   BENCH_TIME   seconds per throughput run (default 1)
+--   BENCH_RUNS   rounds of the throughput benchmarks (default 7); figures are medians
+--   BENCH_TIME   seconds per throughput run (default 0.7)
 --   BENCH_SMOKE  1: tiny N, one round (the test suite's smoke run)
 --   BENCH_BUILD  folder of the C baselines (default build-bench)
 --   ECS_BUILD    folder of the core build (default build)
@@ -17,8 +17,8 @@ local getenv, floor = os.getenv, math.floor
 
 local smoke = getenv("BENCH_SMOKE") == "1"
 local OUT = getenv("BENCH_OUT") or "bench/out"
-local RUNS = tonumber(getenv("BENCH_RUNS") or "") or (smoke and 1 or 5)
-local TIME = tonumber(getenv("BENCH_TIME") or "") or (smoke and 0.05 or 1)
+local RUNS = tonumber(getenv("BENCH_RUNS") or "") or (smoke and 1 or 7)
+local TIME = tonumber(getenv("BENCH_TIME") or "") or (smoke and 0.05 or 0.7)
 local BBUILD = getenv("BENCH_BUILD") or "build-bench"
 local EBUILD = getenv("ECS_BUILD") or "build"
 local RSS_CALLS = smoke and 300 or 100000
@@ -186,12 +186,16 @@ local function c_count(id, rates)
   return math.max(smoke and 50 or 1000, floor(r * TIME))
 end
 
+-- Runs every throughput benchmark once per round, each project benchmark
+-- right after its baseline (plan.order); ratios are medians of the per-round
+-- ratios, so a burst of load elsewhere on the machine hits both sides.
 local function run_throughput(url)
-  local samples, cpu = {}, {}
-  for _, b in ipairs(THROUGHPUT) do samples[b.id], cpu[b.id] = {}, {} end
+  local samples, cpu, by_id = {}, {}, {}
+  for _, b in ipairs(THROUGHPUT) do samples[b.id], cpu[b.id], by_id[b.id] = {}, {}, b end
   for round = 1, RUNS do
     io.stderr:write(("round %d/%d\n"):format(round, RUNS))
-    for _, b in ipairs(THROUGHPUT) do
+    for _, id in ipairs(plan.order) do
+      local b = by_id[id]
       local cmd
       if b.c then
         cmd = c_cmd(b.c, url, c_count(b.id, samples), b.sig)
@@ -200,13 +204,22 @@ local function run_throughput(url)
           n = smoke and 20 or 200 })
       end
       local f = run_figures(cmd)
-      table.insert(samples[b.id], f.rate)
-      table.insert(cpu[b.id], f.cpu_us)
+      samples[b.id][round] = f.rate
+      cpu[b.id][round] = f.cpu_us
     end
   end
   local out = {}
   for _, b in ipairs(THROUGHPUT) do
-    out[b.id] = { value = median(samples[b.id]), cpu_us = median(cpu[b.id]), samples = samples[b.id] }
+    local r = { value = median(samples[b.id]), cpu_us = median(cpu[b.id]), samples = samples[b.id] }
+    if b.ref then
+      local ratios, cpu_ratios = {}, {}
+      for round = 1, RUNS do
+        ratios[round] = samples[b.id][round] / samples[b.ref][round]
+        cpu_ratios[round] = cpu[b.ref][round] / cpu[b.id][round]
+      end
+      r.ratio, r.cpu_ratio, r.ratios = median(ratios), median(cpu_ratios), ratios
+    end
+    out[b.id] = r
   end
   return out
 end

@@ -30,6 +30,10 @@ M.throughput = {
   { id = "flatten", mode = "flatten", sig = "v3", label = "  (core.flatten alone)", unit = "/s" },
 }
 
+--- Order within a round: each project benchmark right after its baseline.
+M.order = { "c_plain", "c_signed_v3", "client_v3", "core_v3", "c_signed_v2", "client_v2",
+            "c_multi", "batch", "client_batch", "c_sign", "prepare", "client_prepare", "flatten" }
+
 --- Whether the fan-out benchmark can run: the fleet layer and the emulator.
 function M.fanout_ready()
   local ok_fleet = pcall(require, "ecs.fleet")
@@ -63,10 +67,8 @@ function M.rows(results, opts)
   for _, b in ipairs(M.throughput) do
     local r = tp[b.id] or {}
     local row = { id = b.id, group = b.group, label = b.label, value = r.value, unit = b.unit,
-                  cpu_us = r.cpu_us, samples = r.samples, ref = b.ref }
-    if b.ref and tp[b.ref] and tp[b.ref].value and r.value then
-      row.ratio = r.value / tp[b.ref].value
-    end
+                  cpu_us = r.cpu_us, samples = r.samples, ref = b.ref, ratio = r.ratio,
+                  cpu_ratio = r.cpu_ratio, ratios = r.ratios }
     if b.target then
       row.target = format(">= %.2f x %s", b.target, b.ref)
       row.status = row.ratio and (row.ratio >= b.target and "ok" or "MISS") or "n/a"
@@ -156,26 +158,28 @@ function M.render(rows, info)
   end
   w("")
   w(pad("benchmark", 54) .. lpad("figure", 10) .. " " .. pad("unit", 6) .. lpad("ratio", 7) .. "  "
-    .. pad("target", 22) .. lpad("cpu us", 8) .. "  status")
-  w(string.rep("-", 118))
+    .. pad("target", 22) .. lpad("cpu us", 8) .. lpad("cpu x", 7) .. "  status")
+  w(string.rep("-", 125))
   for _, r in ipairs(rows) do
     if r.group then w(r.group) end
     local line = "  " .. pad(r.label, 52) .. lpad(num(r.value, r.unit), 10) .. " " .. pad(r.unit or "", 6)
       .. lpad(r.ratio and format("%.2f", r.ratio) or "", 7) .. "  "
       .. pad(r.target or (r.ref and ("vs " .. r.ref) or ""), 22)
-      .. lpad(r.cpu_us and format("%.1f", r.cpu_us) or "", 8) .. "  " .. (r.status or "")
+      .. lpad(r.cpu_us and format("%.1f", r.cpu_us) or "", 8)
+      .. lpad(r.cpu_ratio and format("%.2f", r.cpu_ratio) or "", 7) .. "  " .. (r.status or "")
     w(line)
     if r.note then w("      " .. r.note) end
   end
   w("")
-  w(format("ratio: to the row named in target, same run. cpu us: client CPU per call. Whole run: %.0f s.",
+  w("ratio: median over the rounds of (figure / figure of the row named in target), same run.")
+  w(format("cpu us: client CPU per call; cpu x: median of (baseline CPU per call / this CPU per call). Run: %.0f s.",
     info.wall_seconds or 0))
   return table.concat(out, "\n") .. "\n"
 end
 
 --- Tab-separated rows with a header line.
 function M.tsv(rows)
-  local cols = { "id", "label", "value", "unit", "ratio", "ref", "target", "status", "cpu_us", "note" }
+  local cols = { "id", "label", "value", "unit", "ratio", "ref", "target", "status", "cpu_us", "cpu_ratio", "note" }
   local out = { table.concat(cols, "\t") }
   for _, r in ipairs(rows) do
     local f = {}

@@ -33,7 +33,7 @@ describe("make bench (smoke run)", function()
 
   setup(function()
     dir = helper.tmpdir()
-    local cmd = ("cd %s && BENCH_SMOKE=1 BENCH_OUT=%s scripts/bench.sh > %s 2> %s; echo $?"):format(
+    local cmd = ("cd %s && BENCH_SMOKE=1 BENCH_RUNS=1 BENCH_OUT=%s scripts/bench.sh > %s 2> %s; echo $?"):format(
       helper.shell_quote(helper.root), helper.shell_quote(dir .. "/out"),
       helper.shell_quote(dir .. "/stdout"), helper.shell_quote(dir .. "/stderr"))
     local p = assert(io.popen(cmd))
@@ -98,6 +98,14 @@ describe("make bench (smoke run)", function()
       assert.truthy(tonumber(calls.value) > 0)
       assert.matches("InvokeCommand %d+ %(formula %d+%)", calls.note)
       assert.matches("DescribeInvocationResults", calls.note, 1, true)
+    end
+  end)
+
+  it("reports the CPU ratio to the baseline", function()
+    for _, id in ipairs(RATIOS) do
+      local r = rows[id]
+      local want = tonumber(rows[r.ref].cpu_us) / tonumber(r.cpu_us)
+      assert.near(want, tonumber(r.cpu_ratio), want * 1e-3)
     end
   end)
 
