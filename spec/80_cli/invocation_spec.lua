@@ -24,7 +24,7 @@ describe("an unknown InvokeId", function()
     local r = timed(argv(emu, { "wait", "--grace", "0", "t-nosuchinvocation" }))
     assert.equal(3, r.code)
     assert.equal("", r.out)
-    assert.equal("ecs wait: DescribeInvocationResults: InvalidInvokeId.NotFound: invocation t-nosuchinvocation "
+    assert.equal("ecs wait: DescribeInvocations: InvalidInvokeId.NotFound: invocation t-nosuchinvocation "
       .. "was not found in cn-hangzhou\n", r.err)
     assert.truthy(r.seconds < 1, r.seconds)
     assert.equal(1, #support.requests(emu, "DescribeInvocations"))

@@ -52,8 +52,8 @@ local function region_of(self, o, action)
   return region
 end
 
-local function not_found(invoke_id, region, grace)
-  return errors.new { code = "InvalidInvokeId.NotFound", action = "DescribeInvocationResults",
+local function not_found(invoke_id, region, grace, action)
+  return errors.new { code = "InvalidInvokeId.NotFound", action = action or "DescribeInvocationResults",
     message = ("invocation %s was not found in %s%s"):format(invoke_id, region,
       grace > 0 and (" (waited the %g s grace)"):format(grace) or "") }
 end
@@ -137,7 +137,7 @@ function M.wait(self, invoke_id, opts)
   local command_timeout = o.command_timeout
   if not o.timeout and not command_timeout then
     local info = describe(send, region, invoke_id)
-    if info.absent and grace == 0 then return nil, not_found(invoke_id, region, grace) end
+    if info.absent and grace == 0 then return nil, not_found(invoke_id, region, 0, "DescribeInvocations") end
     command_timeout = info.timeout
     instances = instances or info.instances
   end
