@@ -3,6 +3,7 @@
 -- instances that hit instance or agent trouble. See docs/fleet.md.
 --   client:select_instances(opts)        -> selection | nil, err
 --   client:invoke_fleet(opts)            -> report | nil, err
+--   client:plan_fleet(opts)              -> plan (checked, nothing sent)
 --   client:wait_invocation(id, opts)     -> outcome | nil, err
 --   client:invocation_results(id, opts)  -> results read once | nil, err
 --   client:rerun(report, opts)           -> report | nil, err
@@ -21,6 +22,8 @@ local errors = require "ecs.errors"
 
 local type, pairs, ipairs, error, tostring, tonumber = type, pairs, ipairs, error, tostring, tonumber
 
+local copy = options.copy
+
 local M = {}
 
 local FLEET_OPTIONS = {
@@ -29,11 +32,6 @@ local FLEET_OPTIONS = {
   wait_timeout = true, check_vpc = true, min_agent = true,
 }
 
-local function copy(t)
-  local o = {}
-  for k, v in pairs(t or {}) do o[k] = v end
-  return o
-end
 
 --- client:select_instances(opts) -> { eligible = {ids}, skipped = {...}, ... } | nil, err
 local function select_instances(self, opts)
@@ -162,6 +160,20 @@ local function invoke_fleet(self, opts)
   return rep
 end
 
+--- client:plan_fleet(opts) -> plan: what invoke_fleet(opts) would send, checked the same
+-- way (a bad option raises), without any call. The batches are known only when
+-- the targets are instance IDs alone; otherwise selection needs DescribeInstances.
+local function plan_fleet(self, opts)
+  local params, o, action = check_fleet("plan_fleet", opts, 2)
+  params.RegionId = params.RegionId or self.config.region
+  local t = o.targets
+  local size = o.batch_size or batches.MAX_BATCH
+  local ids_only = t.ids ~= nil and not (t.tags or t.name or t.status or t.vpc_id or t.resource_group_id
+    or t.zone_id or t.filter or t.all)
+  return { action = action, region = params.RegionId, params = params, targets = t, batch_size = size,
+           batches = ids_only and batches.split(t.ids, size) or nil, wait = o.wait }
+end
+
 local RERUN_OPTIONS = { max = true }
 
 --- client:rerun(report, opts) -> report | nil, err: the infra instances of report, run again.
@@ -206,6 +218,7 @@ end
 function M.install(Client)
   Client.select_instances = select_instances
   Client.invoke_fleet = invoke_fleet
+  Client.plan_fleet = plan_fleet
   Client.wait_invocation = invocation.wait
   Client.invocation_results = invocation.results
   Client.rerun = rerun

@@ -220,3 +220,43 @@ describe("wait_invocation grace", function()
     c:close()
   end)
 end)
+
+describe("plan_fleet", function()
+  local emu, client
+  setup(function()
+    emu = support.start()
+    client = support.client(emu)
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+  end)
+
+  it("checks a run as invoke_fleet does and gives its action, parameters and batches, sending nothing", function()
+    support.clear_requests(emu)
+    local plan = client:plan_fleet { Type = "RunShellScript", CommandContent = "echo hi", Timeout = 30,
+      targets = { InstanceId = { "i-1", "i-2", "i-3", "i-2" } }, batch_size = 2 }
+    assert.same({ "RunCommand", "cn-hangzhou", 2, true }, { plan.action, plan.region, plan.batch_size, plan.wait })
+    assert.same({ { "i-1", "i-2" }, { "i-3" } }, plan.batches)
+    assert.same({ Type = "RunShellScript", CommandContent = "echo hi", Timeout = 30, RegionId = "cn-hangzhou" },
+      plan.params)
+    plan = client:plan_fleet { CommandId = "c-1", Frequency = "rate(5m)", RegionId = "cn-shanghai",
+                               targets = { InstanceId = { "i-1" }, tags = { env = "prod" } } }
+    assert.same({ "InvokeCommand", "cn-shanghai", 100, false }, { plan.action, plan.region, plan.batch_size,
+                                                                   plan.wait })
+    assert.is_nil(plan.batches)   -- the tags need DescribeInstances
+    assert.same({}, support.requests(emu))
+  end)
+
+  it("raises where invoke_fleet would", function()
+    assert.has_error(function()
+      client:plan_fleet { Type = "RunShellScript", CommandContent = "x", targets = { status = "Sleeping" } }
+    end, "ecs: plan_fleet: bad targets: 'status' must be Pending, Running, Starting, Stopping or Stopped, got "
+      .. "'Sleeping'")
+    assert.has_error(function()
+      client:plan_fleet { Type = "RunShellScript", CommandContent = "x", targets = { all = true }, batch_size = 101 }
+    end)
+    assert.has_error(function() client:plan_fleet { CommandId = "c-1" } end,
+      "ecs: plan_fleet: missing option 'targets'")
+  end)
+end)

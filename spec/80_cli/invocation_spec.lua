@@ -1,6 +1,7 @@
 -- `ecs wait` and `ecs results` on an InvokeId the service does not know:
 -- a quick service error (exit 3), with --grace for the moments right after
--- invoking; `results -i` for an instance outside the invocation.
+-- invoking; `results -i` for an instance outside the invocation; --dry-run
+-- refusing what the run itself would refuse (client:plan_fleet).
 local support = require "80_cli.support"
 local socket = require "socket"
 
@@ -75,5 +76,34 @@ describe("an unknown InvokeId", function()
     r = main(argv(emu, { "results", "-i", "i-bp1emuweb01", id }))
     assert.equal(0, r.code, r.err)
     assert.matches("i%-bp1emuweb01%s+success%s+Success%s+0%s+hi\n1 success\n$", r.out)
+  end)
+end)
+
+describe("--dry-run", function()
+  local emu
+
+  setup(function() emu = support.start() end)
+  teardown(function() if emu then emu:stop() end end)
+
+  it("refuses what the run would refuse (exit 2) and sends nothing", function()
+    emu:admin("DELETE", "/_emulator/requests")
+    local r = main(argv(emu, { "run", "--dry-run", "-i", "i-1", "--status", "Sleeping", "echo hi" }))
+    assert.equal(2, r.code)
+    assert.equal(1, r.err:find("ecs run: plan_fleet: bad targets: 'status' must be Pending, Running, Starting, "
+      .. "Stopping or Stopped, got 'Sleeping'\n", 1, true), r.err)
+    r = main(argv(emu, { "run", "-i", "i-1", "--status", "Sleeping", "echo hi" }))
+    assert.equal(2, r.code)
+    assert.matches("'status' must be Pending", r.err, 1, true)
+    assert.same({}, support.requests(emu))
+  end)
+
+  it("batches the given IDs as the fleet layer does (each ID once)", function()
+    local r = main(argv(emu, { "run", "--dry-run", "--json", "-i", "i-a,i-b", "-i", "i-a,i-c", "--batch-size", "2",
+                               "echo hi" }))
+    assert.equal(0, r.code, r.err)
+    local doc = support.json(r.out)
+    assert.same({ { "i-a", "i-b" }, { "i-c" } }, doc.batches)
+    assert.equal("RunCommand", doc.action)
+    assert.same({}, support.requests(emu))
   end)
 end)

@@ -7,30 +7,23 @@ local output = require "ecs.cli.output"
 local service = require "ecs.cli.service"
 local json = require "ecs.cli.json"
 local status = require "ecs.cli.status"
-local batches_m = require "ecs.fleet.batches"
 
-local pairs, ipairs, type, tostring = pairs, ipairs, type, tostring
+local ipairs, tostring = ipairs, tostring
 local format = string.format
 
 local M = {}
 
-M.BATCH = batches_m.MAX_BATCH
 M.PLACEHOLDER = "<selected at run time>"
 
 --- show(ctx, o, client, fleet) -> exit status (0, or 3 when the request cannot be signed).
+-- client:plan_fleet checks the run as invoke_fleet would (usage error when it refuses).
 function M.show(ctx, o, client, fleet)
   local t = fleet.targets
-  local only_ids = t.InstanceId and not (t.tags or t.name or t.status or t.vpc_id or t.resource_group_id
-    or t.zone_id or t.all)
-  local size = fleet.batch_size or M.BATCH
-  local batches = only_ids and batches_m.split(t.InstanceId, size) or nil
-  local params = {}
-  for k, v in pairs(fleet) do
-    if type(k) == "string" and k:match("^%u") then params[k] = v end
-  end
-  params.RegionId = params.RegionId or client.config.region
+  local plan = service.checked(client.plan_fleet, client, fleet)
+  local size, batches, action = plan.batch_size, plan.batches, plan.action
+  local only_ids = batches ~= nil
+  local params = plan.params
   params.InstanceId = batches and batches[1] or { M.PLACEHOLDER }
-  local action = params.CommandContent and "RunCommand" or "InvokeCommand"
   local req, err = client:prepare(action, params)
   local masked = req and output.mask_request(req, function(s) return client:scrub(s) end)
   if o.json then
@@ -52,8 +45,8 @@ function M.show(ctx, o, client, fleet)
     p(format("action: %s in %s\n", action, tostring(params.RegionId)))
     p("targets: " .. service.describe_targets(t) .. "\n")
     if batches then
-      p(format("selection: %d instance%s as given (eligibility is checked at run time)\n", #t.InstanceId,
-        #t.InstanceId == 1 and "" or "s"))
+      local n = #plan.targets.ids
+      p(format("selection: %d instance%s as given (eligibility is checked at run time)\n", n, n == 1 and "" or "s"))
       p(format("batches: %d of at most %d\n", #batches, size))
       for i, b in ipairs(batches) do p(format("  batch %d: %s\n", i, table.concat(b, ", "))) end
     else

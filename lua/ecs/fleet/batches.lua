@@ -8,8 +8,10 @@ local wait = require "ecs.fleet.wait"
 local report_m = require "ecs.fleet.report"
 local options = require "ecs.fleet.options"
 
-local ipairs, pairs, type, tostring = ipairs, pairs, type, tostring
+local ipairs, type, tostring = ipairs, type, tostring
 local format = string.format
+
+local copy = options.copy
 
 local M = {}
 
@@ -26,11 +28,6 @@ function M.split(ids, size)
   return out
 end
 
-local function copy(t)
-  local o = {}
-  for k, v in pairs(t) do o[k] = v end
-  return o
-end
 
 -- What on_batch asked: nil (go on), a stop reason, or a pause in seconds.
 local function hook_answer(a, b, index)

@@ -11,6 +11,8 @@ local errors = require "ecs.errors"
 
 local type, pairs, ipairs, error, tonumber, math_min = type, pairs, ipairs, error, tonumber, math.min
 
+local copy = options.copy
+
 local M = {}
 
 local WAIT_OPTIONS = {
@@ -20,11 +22,6 @@ local WAIT_OPTIONS = {
 
 local RESULTS_OPTIONS = { region = true, instance = true, concurrency = true, rate = true }
 
-local function copy(t)
-  local o = {}
-  for k, v in pairs(t or {}) do o[k] = v end
-  return o
-end
 
 local function check_id(where, invoke_id)
   if type(invoke_id) ~= "string" or invoke_id == "" then

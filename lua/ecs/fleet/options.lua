@@ -62,6 +62,13 @@ function M.error_limit(spec, total)
   return spec.percent * total / 100
 end
 
+--- copy(t) -> a shallow copy of t (nil gives an empty table).
+function M.copy(t)
+  local o = {}
+  for k, v in pairs(t or {}) do o[k] = v end
+  return o
+end
+
 --- common(where, o, level): the options every fleet function shares
 -- (concurrency, rate, hooks, grace, slack, poll); o.poll is normalized.
 function M.common(where, o, level)

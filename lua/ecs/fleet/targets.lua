@@ -3,6 +3,8 @@
 -- array of at most 100 IDs; NextToken paging to the last page).
 local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
 
+local copy = require("ecs.fleet.options").copy
+
 local M = {}
 
 M.PAGE_SIZE = 100   -- DescribeInstances MaxResults and InstanceIds limit
@@ -120,11 +122,6 @@ local function base_params(t, region)
   }
 end
 
-local function copy(p)
-  local o = {}
-  for k, v in pairs(p) do o[k] = v end
-  return o
-end
 
 -- Pages through DescribeInstances from `first` (an answer already had).
 local function drain(send, params, first, found)
