@@ -83,6 +83,43 @@ describe("on_launch", function()
   end)
 end)
 
+describe("on_progress of invoke_fleet", function()
+  local emu, client
+  setup(function()
+    emu = support.start()
+    client = support.client(emu)
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+  end)
+  before_each(function() support.default_fleet(emu) end)
+
+  it("counts the whole run in every phase, not only the wave being waited for", function()
+    local events = {}
+    local rep = assert(client:invoke_fleet { Type = "RunShellScript", CommandContent = "echo hi",
+      targets = { InstanceId = { WEB1, WEB2, WEB3 } }, batch_size = 1, poll = { min = 0.2, max = 2 },
+      on_progress = function(p)
+        events[#events + 1] = { phase = p.phase, finished = p.finished, success = p.counts.success,
+                                total = p.total, launched = p.launched }
+      end })
+    assert.equal(3, rep.counts.success)
+    local last_finished = 0
+    for _, e in ipairs(events) do
+      assert.equal(3, e.total)
+      assert.equal(e.finished, e.success)
+      assert.truthy(e.finished >= last_finished)
+      assert.truthy(e.finished <= e.launched)
+      last_finished = e.finished
+    end
+    assert.same({ phase = "done", finished = 3, success = 3, total = 3, launched = 3 }, events[#events])
+    -- the third wave's launch already counts the two instances finished before it
+    local third
+    for _, e in ipairs(events) do if e.phase == "launched" and e.launched == 3 then third = e end end
+    assert.equal(2, third.finished)
+  end)
+end)
+
 describe("invocation_results", function()
   local emu, client
   setup(function()

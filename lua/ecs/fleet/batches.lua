@@ -65,10 +65,20 @@ function M.run(client, send, rep, eligible, plan)
   local hooks = { on_result = plan.on_result }
   local on_result = plan.on_result
   local index = 0
+  -- counts per class and finished instances of the whole run so far
+  local function run_counts()
+    local c, n = classify.new_counts(), 0
+    for _, k in ipairs(classify.CLASSES) do
+      c[k] = rep.counts[k]
+      n = n + c[k]
+    end
+    return c, n
+  end
   local function progress(phase)
     if plan.on_progress then
+      local counts, finished = run_counts()
       plan.on_progress { phase = phase, batches_launched = rep.batches.launched, batches_total = #batches,
-                         launched = #rep.order, total = #eligible, counts = rep.counts }
+                         launched = #rep.order, total = #eligible, counts = counts, finished = finished }
     end
   end
   while index < #batches and not rep.stopped do
@@ -132,6 +142,7 @@ function M.run(client, send, rep, eligible, plan)
           p.phase = "waiting"
           p.batches_launched, p.batches_total = rep.batches.launched, #batches
           p.launched, p.total = #rep.order, #eligible
+          p.counts, p.finished = run_counts()   -- p.statuses: the instances of this wave
           plan.on_progress(p)
         end or nil,
       })
