@@ -704,6 +704,32 @@ describe("emulator host serving the real service", function()
     cl:close()
   end)
 
+  it("lets the ecs client that gave up waiting retry through IdempotentProcessing to one invocation", function()
+    local ecs = require "ecs"
+    local c = ecs.new { region = "cn-hangzhou", endpoint = emu.url, access_key_id = "testid",
+                        access_key_secret = "testsecret", timeout = 0.4,
+                        retry = { attempts = 10, base_delay = 0.1, max_delay = 0.3 } }
+    local cmd = assert(c:create_command { Name = "patient", Type = "RunShellScript",
+                                          CommandContent = core.base64_encode("echo once") }).CommandId
+    local before = emu:admin("GET", "/_emulator/counters").invocations
+    emu:admin("DELETE", "/_emulator/requests")
+    emu:admin("POST", "/_emulator/faults", { { kind = "delay", delay = 1.2, action = "InvokeCommand", first = 1 } })
+    local res, err = c:invoke_command { CommandId = cmd, InstanceId = { "i-bp1emuweb01" } }
+    assert.is_truthy(res, tostring(err))
+    assert.are.equal(before + 1, emu:admin("GET", "/_emulator/counters").invocations)
+    local log = emu:admin("GET", "/_emulator/requests?action=InvokeCommand").requests
+    local token, processing = log[1].params.ClientToken, 0
+    assert.are.equal("delay", log[1].fault)
+    for _, e in ipairs(log) do
+      assert.are.equal(token, e.params.ClientToken)
+      if e.code == "IdempotentProcessing" then processing = processing + 1 end
+    end
+    assert.is_true(processing >= 1, "no retry met the request in flight")
+    assert.are.equal(200, log[#log].status)
+    local state = emu:admin("GET", "/_emulator/state")
+    assert.are.equal(res.InvokeId, state.invocations[#state.invocations].InvokeId)
+  end)
+
   it("answers empty admin lists as JSON arrays", function()
     local status, _, body = emu:request("DELETE", "/_emulator/faults")
     assert.are.equal(200, status)

@@ -252,7 +252,8 @@ describe("emulator signatures", function()
       local svc, clock = H.new()
       local p = { RegionId = "cn-hangzhou" }
       assert.are.equal("InvalidAccessKeyId.NotFound",
-        (H.err(svc, clock, "DescribeInstances", p, { id = "STS.late", secret = "late-secret-9", v3 = true, token = "lt" })))
+        (H.err(svc, clock, "DescribeInstances", p,
+          { id = "STS.late", secret = "late-secret-9", v3 = true, token = "lt" })))
       svc:set_credential("STS.late", "late-secret-9", "lt")
       assert.are.equal(200, (H.call(svc, clock, "DescribeInstances", p,
         { id = "STS.late", secret = "late-secret-9", v3 = true, token = "lt" })))
