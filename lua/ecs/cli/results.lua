@@ -1,5 +1,5 @@
 --- `ecs results <InvokeId>`: the current per-instance results of an
--- invocation, output decoded, without waiting.
+-- invocation, output decoded, without waiting (client:invocation_results).
 local args = require "ecs.cli.args"
 local service = require "ecs.cli.service"
 local output = require "ecs.cli.output"
@@ -17,7 +17,8 @@ local M = {
 Reads every page of DescribeInvocationResults once and prints, per instance,
 the class (success, failed, timeout, cancelled, infra; running while not
 final), status, exit code and the first line of the decoded output (--full:
-the whole output). Exits 0 only when every instance succeeded.]],
+the whole output). Exits 0 only when every instance succeeded, 3 when the
+service has no record of the invocation (or of --instance in it).]],
   examples = { "ecs results t-hz0xxxx", "ecs results --json t-hz0xxxx" },
 }
 
