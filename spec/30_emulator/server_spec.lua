@@ -361,6 +361,8 @@ describe("emulator server host", function()
       ["--fleet /nonexistent.json"] = "cannot read --fleet file",
       ["--credentials nocolon"] = "--credentials needs ID:SECRET",
       ["--credentials id:secret:"] = "--credentials id: the SecurityToken after the second ':' is empty",
+      ["--credentials id::token"] = "--credentials needs ID:SECRET or ID:SECRET:TOKEN (none of them empty)",
+      ["--credentials id:"] = "--credentials needs ID:SECRET",
       ["--clock-offset"] = "--clock-offset needs a value",
       ["--clock-offset 1h"] = "--clock-offset needs a number, got '1h'",
       ["--clock-offset 1e999"] = "--clock-offset needs a finite number of seconds",
