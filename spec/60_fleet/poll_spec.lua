@@ -168,3 +168,18 @@ describe("wait loop", function()
     assert.equal(1, #h.requests)
   end)
 end)
+
+describe("poll option", function()
+  it("fills defaults, takes a number as the shortest interval, and names what is wrong", function()
+    assert.same({ min = 1, max = 15, factor = 1.5, jitter = 0.2 }, wait.check_poll("w", nil, 1))
+    assert.same({ min = 0.5, max = 15, factor = 1.5, jitter = 0.2 }, wait.check_poll("w", 0.5, 1))
+    assert.same({ min = 20, max = 20, factor = 1.5, jitter = 0.2 }, wait.check_poll("w", 20, 1))
+    assert.same({ min = 2, max = 4, factor = 2, jitter = 0 },
+      wait.check_poll("w", { min = 2, max = 4, factor = 2, jitter = 0 }, 1))
+    assert.has_error(function() wait.check_poll("w", "fast", 1) end,
+      "ecs: w: bad option 'poll': expected a table or a number of seconds")
+    assert.has_error(function() wait.check_poll("w", 0, 1) end, "ecs: w: bad option 'poll.min': must be above 0")
+    assert.has_error(function() wait.check_poll("w", { every = 1 }, 1) end,
+      "ecs: w: bad option 'poll.every': unknown (min, max, factor, jitter)")
+  end)
+end)

@@ -61,7 +61,7 @@ function M.fleet_params(o, params, targets)
   f.rate = o.rate
   if o.no_wait then f.wait = false end
   f.wait_timeout = o.wait_timeout
-  if o.poll then f.poll = { min = o.poll, max = math.max(o.poll, 15) } end
+  f.poll = o.poll
   if o.no_vpc_check then f.check_vpc = false end
   return f
 end

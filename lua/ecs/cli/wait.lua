@@ -64,7 +64,7 @@ function M.main(ctx, o, pos)
   end
   local out, err = service.checked(client.wait_invocation, client, id, {
     timeout = o.timeout, instances = instances, grace = o.grace or M.GRACE,
-    poll = o.poll and { min = o.poll, max = math.max(o.poll, 15) } or nil,
+    poll = o.poll,
     on_progress = function(p) prog:update(p) end,
     on_result = function(r) prog:result(r) end,
   })

@@ -28,7 +28,10 @@ function M.check_poll(where, p, level)
   local d = M.defaults.poll
   local out = { min = d.min, max = d.max, factor = d.factor, jitter = d.jitter }
   if p == nil then return out end
-  if type(p) ~= "table" then error(("ecs: %s: bad option 'poll': expected a table"):format(where), level + 1) end
+  if type(p) == "number" then p = { min = p } end   -- shorthand: the shortest interval
+  if type(p) ~= "table" then
+    error(("ecs: %s: bad option 'poll': expected a table or a number of seconds"):format(where), level + 1)
+  end
   for k, v in pairs(p) do
     if not POLL_KEYS[k] then
       error(("ecs: %s: bad option 'poll.%s': unknown (min, max, factor, jitter)"):format(where, tostring(k)),
