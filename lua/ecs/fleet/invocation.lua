@@ -22,7 +22,6 @@ local WAIT_OPTIONS = {
 
 local RESULTS_OPTIONS = { region = true, instance = true, concurrency = true, rate = true }
 
-
 local function check_id(where, invoke_id)
   if type(invoke_id) ~= "string" or invoke_id == "" then
     error(("ecs: %s: bad invoke_id: expected an InvokeId string such as 't-...', got %s"):format(where,
