@@ -333,25 +333,6 @@ static void read_call_opts(lua_State *L, int opts, client *c, req_state *r, ecs_
     luaL_error(L, "OpenSSL could not produce random bytes for the nonce");
 }
 
-/* Collects the flat table into a sorted param array (userdata pushed). */
-static ecs_param *collect_params(lua_State *L, int flat, size_t *np) {
-  size_t n = 0, i = 0;
-  ecs_param *p;
-  lua_pushnil(L);
-  while (lua_next(L, flat)) { n++; lua_pop(L, 1); }
-  p = (ecs_param *)ecs_newuserdata(L, (n ? n : 1) * sizeof *p);
-  lua_pushnil(L);
-  while (lua_next(L, flat)) {
-    p[i].k = lua_tolstring(L, -2, &p[i].klen);
-    p[i].v = lua_tolstring(L, -1, &p[i].vlen);
-    i++;
-    lua_pop(L, 1);
-  }
-  ecs_params_sort(p, n);
-  *np = n;
-  return p;
-}
-
 /* Signs action+params into c->body and r->h. Leaves the stack as it found it
  * plus the anchors it needs (flat table, param array), which the caller pops
  * after the request has gone out. */
@@ -386,7 +367,7 @@ static void build_request(lua_State *L, client *c, const char *action, int param
     if (c->token) set_flat(L, flat, "SecurityToken", c->token);
     lua_pushnil(L);
     lua_setfield(L, flat, "Signature");
-    p = collect_params(L, flat, &np);
+    p = ecs_collect_params(L, flat, &np);
     ecs_buf_reset(&c->sts);
     ecs_v2_string_to_sign(&c->sts, "POST", 4, p, np);
     if (c->sts.oom || ecs_v2_signature(c->secret, strlen(c->secret), c->sts.p, c->sts.len, r->sig) != 0)
@@ -399,7 +380,7 @@ static void build_request(lua_State *L, client *c, const char *action, int param
   } else {
     ecs_header hs[MAX_HEADERS];
     int nh = 0, i;
-    p = collect_params(L, flat, &np);
+    p = ecs_collect_params(L, flat, &np);
     ecs_canonical_query(&c->body, p, np);
     ecs_sha256_hex(c->body.p ? c->body.p : "", c->body.len, r->sha);
     add_hdr(&r->h, "host", c->host);

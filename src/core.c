@@ -43,8 +43,6 @@ static int l_percent_decode(lua_State *L) {
 /* Pushes a sorted param array (userdata) for a flat table whose values are
  * strings or scalars (converted in place into a fresh table). */
 static ecs_param *flat_params(lua_State *L, int t, size_t *np) {
-  size_t n = 0, i = 0;
-  ecs_param *p;
   int strs;
   luaL_checktype(L, t, LUA_TTABLE);
   lua_newtable(L);
@@ -58,19 +56,8 @@ static ecs_param *flat_params(lua_State *L, int t, size_t *np) {
                  luaL_typename(L, -2));
     lua_rawset(L, strs);
     lua_pop(L, 1);
-    n++;
   }
-  p = (ecs_param *)ecs_newuserdata(L, (n ? n : 1) * sizeof *p);
-  lua_pushnil(L);
-  while (lua_next(L, strs)) {
-    p[i].k = lua_tolstring(L, -2, &p[i].klen);
-    p[i].v = lua_tolstring(L, -1, &p[i].vlen);
-    i++;
-    lua_pop(L, 1);
-  }
-  ecs_params_sort(p, n);
-  *np = n;
-  return p;
+  return ecs_collect_params(L, strs, np);
 }
 
 static int l_canonical_query(lua_State *L) {

@@ -253,6 +253,29 @@ void ecs_json_encode(lua_State *L, int idx, ecs_buf *out) {
   lua_pop(L, 1);
 }
 
+/* Collects a flat table (string keys and string values) into a sorted
+ * param array, pushed as a userdata so it is freed by the collector; the
+ * strings stay alive because the table, which the caller keeps on the stack,
+ * holds them. */
+ecs_param *ecs_collect_params(lua_State *L, int flat, size_t *np) {
+  size_t n = 0, i = 0;
+  ecs_param *p;
+  flat = ecs_absindex(L, flat);
+  lua_pushnil(L);
+  while (lua_next(L, flat)) { n++; lua_pop(L, 1); }
+  p = (ecs_param *)ecs_newuserdata(L, (n ? n : 1) * sizeof *p);
+  lua_pushnil(L);
+  while (lua_next(L, flat)) {
+    p[i].k = lua_tolstring(L, -2, &p[i].klen);
+    p[i].v = lua_tolstring(L, -1, &p[i].vlen);
+    i++;
+    lua_pop(L, 1);
+  }
+  ecs_params_sort(p, n);
+  *np = n;
+  return p;
+}
+
 /* ---- flatten ---- */
 
 static void flat_value(lua_State *L, int out, int seen, int name, int val, int depth, int tagmap);

@@ -6,6 +6,7 @@
 
 #include "compat.h"
 #include "buf.h"
+#include "encode.h"
 
 #define ECS_API_VERSION "2014-05-26"
 #define ECS_ERROR_MT "ecs.error"
@@ -21,6 +22,9 @@ ecs_buf *ecs_lbuf_push(lua_State *L);
 /* flatten.c */
 /* Flattens the params table at idx into a new flat table pushed on the stack. */
 void ecs_flatten(lua_State *L, int idx);
+/* A sorted ecs_param array (a userdata pushed on the stack) viewing the
+ * strings of the flat table at idx, which must stay on the stack. */
+ecs_param *ecs_collect_params(lua_State *L, int idx, size_t *np);
 /* Appends compact JSON of the value at idx (object keys sorted). */
 void ecs_json_encode(lua_State *L, int idx, ecs_buf *out);
 /* Pushes the string form of a scalar (string, number, boolean) at idx, or
