@@ -179,9 +179,10 @@ local function median(list)
   return (s[n / 2] + s[n / 2 + 1]) / 2
 end
 
--- a C baseline's N for about TIME seconds, from its rate in the first round
-local function c_count(id, rates)
-  local r = rates[id] and rates[id][1]
+-- a C baseline's N for about TIME seconds, from its calibration rate
+local calibrated = {}
+local function c_count(id)
+  local r = calibrated[id]
   if not r then return smoke and 50 or 2000 end
   return math.max(smoke and 50 or 1000, floor(r * TIME))
 end
@@ -192,13 +193,18 @@ end
 local function run_throughput(url)
   local samples, cpu, by_id = {}, {}, {}
   for _, b in ipairs(THROUGHPUT) do samples[b.id], cpu[b.id], by_id[b.id] = {}, {}, b end
+  if not smoke then -- a short run of each C baseline sizes its N for TIME seconds
+    for _, b in ipairs(THROUGHPUT) do
+      if b.c then calibrated[b.id] = run_figures(c_cmd(b.c, url, c_count(b.id), b.sig)).rate end
+    end
+  end
   for round = 1, RUNS do
     io.stderr:write(("round %d/%d\n"):format(round, RUNS))
     for _, id in ipairs(plan.order) do
       local b = by_id[id]
       local cmd
       if b.c then
-        cmd = c_cmd(b.c, url, c_count(b.id, samples), b.sig)
+        cmd = c_cmd(b.c, url, c_count(b.id), b.sig)
       else
         cmd = lua_cmd("throughput.lua", { mode = b.mode, url = url, sig = b.sig, time = TIME,
           n = smoke and 20 or 200 })
