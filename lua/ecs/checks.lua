@@ -35,6 +35,25 @@ local function limit_for(spec, action)
   return spec
 end
 
+-- { name, limit, name, limit, ... } of the LENGTHS that apply to an action,
+-- built once per action (check runs before every call)
+local lengths_cache = {}
+local function lengths_for(action)
+  local list = lengths_cache[action]
+  if not list then
+    list = {}
+    for name, spec in pairs(LENGTHS) do
+      local lim = limit_for(spec, action)
+      if lim then
+        list[#list + 1] = name
+        list[#list + 1] = lim
+      end
+    end
+    lengths_cache[action] = list
+  end
+  return list
+end
+
 --- check(action, params, opts) -> params | nil, err
 -- opts: { instance_zone =, log = function(event) }
 function M.check(action, params, opts)
@@ -47,9 +66,11 @@ function M.check(action, params, opts)
         ("InstanceId: %d instances given, %s takes at most %d per call"):format(n, action, max))
     end
   end
-  for name, spec in pairs(LENGTHS) do
-    local v, lim = params[name], limit_for(spec, action)
-    if lim and type(v) == "string" and #v > lim then
+  local lengths = lengths_for(action)
+  for i = 1, #lengths, 2 do
+    local name, lim = lengths[i], lengths[i + 1]
+    local v = params[name]
+    if type(v) == "string" and #v > lim then
       return fail(action, "InvalidParameter." .. name,
         ("%s: %d bytes, the service accepts at most %d"):format(name, #v, lim))
     end

@@ -214,10 +214,12 @@ end
 function Client:prepare_params(action, params, opts)
   params = copy(params)
   if self.config.validate and not (opts and opts.validate == false) then
-    local out, err = checks.check(action, params, {
-      instance_zone = self.config.instance_zone,
-      log = function(ev) self:log(ev) end,
-    })
+    local copts = self._check_opts
+    if not copts then
+      copts = { instance_zone = self.config.instance_zone, log = function(ev) self:log(ev) end }
+      self._check_opts = copts
+    end
+    local out, err = checks.check(action, params, copts)
     if not out then return nil, err end
     params = out
   end
@@ -301,13 +303,16 @@ function Client:call(action, params, opts)
       cerr.retryable = false
       return nil, cerr
     end
-    local started = self.clock()
-    self:log { event = "request", action = action, attempt = attempt }
+    local logging = self.logger ~= nil
+    local started = logging and self.clock()
+    if logging then self:log { event = "request", action = action, attempt = attempt } end
     local r, e = t:call(action, p, topts)
-    self:scrub_error(e)
-    self:log { event = "response", action = action, attempt = attempt, duration = self.clock() - started,
-               request_id = r and r.RequestId or e and e.request_id, code = e and e.code,
-               http_status = e and e.http_status or (r and 200) or nil }
+    if e then self:scrub_error(e) end
+    if logging then
+      self:log { event = "response", action = action, attempt = attempt, duration = self.clock() - started,
+                 request_id = r and r.RequestId or e and e.request_id, code = e and e.code,
+                 http_status = e and e.http_status or (r and 200) or nil }
+    end
     if e and e.code == "SignatureDoesNotMatch" then self:diagnose(e, action, p) end
     return r, e
   end)
