@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <openssl/rand.h>
 
 #include "encode.h"
 #include "lcore.h"
@@ -232,6 +233,24 @@ static int l_random_hex(lua_State *L) {
   return 1;
 }
 
+/* A random (version 4) UUID: the client's ClientToken. */
+static int l_uuid(lua_State *L) {
+  static const char H[] = "0123456789abcdef";
+  unsigned char r[16];
+  char out[37];
+  int i, j = 0;
+  if (RAND_bytes(r, sizeof r) != 1) return luaL_error(L, "OpenSSL could not produce random bytes");
+  r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
+  r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
+  for (i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out[j++] = '-';
+    out[j++] = H[r[i] >> 4];
+    out[j++] = H[r[i] & 15];
+  }
+  lua_pushlstring(L, out, 36);
+  return 1;
+}
+
 static int l_timestamp(lua_State *L) {
   char out[21];
   double t;
@@ -282,6 +301,7 @@ static const luaL_Reg FUNCS[] = {
     {"base64_encode", l_base64_encode},
     {"base64_decode", l_base64_decode},
     {"random_hex", l_random_hex},
+    {"uuid", l_uuid},
     {"timestamp", l_timestamp},
     {"parse_timestamp", l_parse_timestamp},
     {"parse_http_date", l_parse_http_date},

@@ -55,7 +55,8 @@ local function lengths_for(action)
 end
 
 --- check(action, params, opts) -> params | nil, err
--- opts: { instance_zone =, log = function(event) }
+-- opts: { instance_zone =, log = function(event), owned = true when params is
+-- a private copy that may be rewritten in place }
 function M.check(action, params, opts)
   opts = opts or {}
   local max = MAX_INSTANCES[action]
@@ -141,6 +142,7 @@ function M.check(action, params, opts)
     local out, warn, code = frequency.check_request(params, {
       instance_zone = opts.instance_zone,
       default_timeout = action == "RunCommand" and 60 or nil,
+      in_place = opts.owned == true or nil, -- params is the caller's private copy
     })
     if not out then return fail(action, code or "InvalidParam.Frequency", tostring(warn)) end
     if type(warn) == "table" and opts.log then

@@ -216,7 +216,7 @@ function Client:prepare_params(action, params, opts)
   if self.config.validate and not (opts and opts.validate == false) then
     local copts = self._check_opts
     if not copts then
-      copts = { instance_zone = self.config.instance_zone, log = function(ev) self:log(ev) end }
+      copts = { instance_zone = self.config.instance_zone, log = function(ev) self:log(ev) end, owned = true }
       self._check_opts = copts
     end
     local out, err = checks.check(action, params, copts)

@@ -213,7 +213,8 @@ function M.describe(expr)
   return describe_mod.describe(p, "instance time zone")
 end
 
-local CHECK_OPTS = { default_timeout = "number", instance_zone = "string", now = "number", zoneinfo = "string" }
+local CHECK_OPTS = { default_timeout = "number", instance_zone = "string", now = "number", zoneinfo = "string",
+                     in_place = "boolean" }
 
 -- check_request runs before every InvokeCommand/RunCommand with a Frequency,
 -- and validating a cron costs about 150 us of Lua (parse, compile, minimum
@@ -250,8 +251,11 @@ function M.check_request(params, opts)
     error("frequency.check_request: params must be a table, got " .. type(params), 2)
   end
   opts = check_opts("check_request", opts, CHECK_OPTS)
-  local out, warnings = {}, {}
-  for k, v in pairs(params) do out[k] = v end
+  local out, warnings = params, {}
+  if not opts.in_place then -- in_place: the caller hands over a copy of its own
+    out = {}
+    for k, v in pairs(params) do out[k] = v end
+  end
   local timed = out.Timed
   if timed ~= nil then
     out.Timed = nil

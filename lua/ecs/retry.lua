@@ -125,11 +125,10 @@ function M.delay(policy, n, err, random)
   return d
 end
 
---- A new ClientToken: 128 random bits as a UUID-shaped string (ASCII, 36 chars).
-function M.new_token()
-  local h = core.random_hex(16)
-  return ("%s-%s-%s-%s-%s"):format(h:sub(1, 8), h:sub(9, 12), h:sub(13, 16), h:sub(17, 20), h:sub(21, 32))
-end
+--- A new ClientToken: a random (version 4) UUID from OpenSSL's generator
+-- (ASCII, 36 chars). Random per call rather than a per-process prefix and a
+-- counter, which nginx workers forked from one master would share.
+M.new_token = core.uuid
 
 local function describe(entry)
   local s = entry.attempt .. " " .. entry.code
