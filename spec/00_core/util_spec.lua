@@ -82,6 +82,16 @@ describe("core digests and random bytes", function()
     assert.are.equal(128, #core.random_hex(64))
   end)
 
+  it("uuid gives distinct version-4 UUIDs (the ClientToken format)", function()
+    local seen = {}
+    for _ = 1, 1000 do
+      local u = core.uuid()
+      assert.matches("^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$", u)
+      assert.is_nil(seen[u])
+      seen[u] = true
+    end
+  end)
+
   it("random_hex raises outside 1..64 bytes", function()
     assert.has_error(function() core.random_hex(0) end)
     assert.has_error(function() core.random_hex(65) end)
