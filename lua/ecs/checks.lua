@@ -54,6 +54,18 @@ local function lengths_for(action)
   return list
 end
 
+-- the options check_request gets, built once per checks-options table
+local function freq_opts(opts, action)
+  local k = action == "RunCommand" and "_freq_run" or "_freq"
+  local fo = opts[k]
+  if not fo then
+    fo = { instance_zone = opts.instance_zone, default_timeout = action == "RunCommand" and 60 or nil,
+           in_place = opts.owned == true or nil } -- in_place: params is the caller's private copy
+    if opts.owned then opts[k] = fo end
+  end
+  return fo
+end
+
 --- check(action, params, opts) -> params | nil, err
 -- opts: { instance_zone =, log = function(event), owned = true when params is
 -- a private copy that may be rewritten in place }
@@ -139,11 +151,7 @@ function M.check(action, params, opts)
     end
   end
   if (action == "InvokeCommand" or action == "RunCommand") and (params.Frequency ~= nil or params.Timed ~= nil) then
-    local out, warn, code = frequency.check_request(params, {
-      instance_zone = opts.instance_zone,
-      default_timeout = action == "RunCommand" and 60 or nil,
-      in_place = opts.owned == true or nil, -- params is the caller's private copy
-    })
+    local out, warn, code = frequency.check_request(params, freq_opts(opts, action))
     if not out then return fail(action, code or "InvalidParam.Frequency", tostring(warn)) end
     if type(warn) == "table" and opts.log then
       for i = 1, #warn do opts.log { event = "warning", action = action, message = warn[i] } end

@@ -286,6 +286,29 @@ local function transport_opts(opts)
   return { timeout = opts.timeout, connect_timeout = opts.connect_timeout }
 end
 
+-- One attempt: current credentials on the transport, a freshly signed
+-- request, events for the logger, diagnosis of a signature mismatch.
+function Client:attempt(action, p, topts, n)
+  local t = self:transport()
+  local ok, cerr = self:apply_credentials(t, action)
+  if not ok then
+    cerr.retryable = false
+    return nil, cerr
+  end
+  local logging = self.logger ~= nil
+  local started = logging and self.clock()
+  if logging then self:log { event = "request", action = action, attempt = n } end
+  local r, e = t:call(action, p, topts)
+  if e then self:scrub_error(e) end
+  if logging then
+    self:log { event = "response", action = action, attempt = n, duration = self.clock() - started,
+               request_id = r and r.RequestId or e and e.request_id, code = e and e.code,
+               http_status = e and e.http_status or (r and 200) or nil }
+  end
+  if e and e.code == "SignatureDoesNotMatch" then self:diagnose(e, action, p) end
+  return r, e
+end
+
 --- client:call(action, params, opts) -> result | nil, err
 function Client:call(action, params, opts)
   check_args(action, params, opts, 3)
@@ -295,28 +318,15 @@ function Client:call(action, params, opts)
     return nil, err
   end
   local topts = transport_opts(opts)
-  local res
-  res, err = retry.run(self:policy_for(opts), self:retry_env(action), function(attempt)
-    local t = self:transport()
-    local ok, cerr = self:apply_credentials(t, action)
-    if not ok then
-      cerr.retryable = false
-      return nil, cerr
-    end
-    local logging = self.logger ~= nil
-    local started = logging and self.clock()
-    if logging then self:log { event = "request", action = action, attempt = attempt } end
-    local r, e = t:call(action, p, topts)
-    if e then self:scrub_error(e) end
-    if logging then
-      self:log { event = "response", action = action, attempt = attempt, duration = self.clock() - started,
-                 request_id = r and r.RequestId or e and e.request_id, code = e and e.code,
-                 http_status = e and e.http_status or (r and 200) or nil }
-    end
-    if e and e.code == "SignatureDoesNotMatch" then self:diagnose(e, action, p) end
-    return r, e
-  end)
-  return res, err
+  local policy = self:policy_for(opts)
+  -- the first attempt runs before any retry bookkeeping: most calls succeed at once
+  local start = self.clock()
+  local res, first = self:attempt(action, p, topts, 1)
+  if res ~= nil then return res end
+  return retry.run(policy, self:retry_env(action), function(n)
+    if n == 1 then return nil, first end
+    return self:attempt(action, p, topts, n)
+  end, start)
 end
 Client.request = Client.call
 

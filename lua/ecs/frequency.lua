@@ -219,25 +219,27 @@ local CHECK_OPTS = { default_timeout = "number", instance_zone = "string", now =
 -- check_request runs before every InvokeCommand/RunCommand with a Frequency,
 -- and validating a cron costs about 150 us of Lua (parse, compile, minimum
 -- interval over a year): remember a successful rate or cron validation per
--- expression, Timeout, zone options and minute of `now` (a cron's only
--- time-dependent inputs are the current year and whether a firing is still
--- ahead), at most CACHE_MAX entries. at() and failures are not remembered
+-- expression, for the same Timeout, zone options and minute of `now` (a
+-- cron's only time-dependent inputs are the current year and whether a firing
+-- is still ahead), at most CACHE_MAX expressions. at() and failures are not remembered
 -- (they depend on the exact second). The info table is shared between hits.
 local CACHE_MAX = 64
 local cache, cached = {}, 0
 
 local function validate_cached(freq, timeout, opts)
   local now = opts.now or os_time()
-  local key = format("%s\0%s\0%s\0%s\0%d", freq, tostring(timeout), tostring(opts.instance_zone),
-    tostring(opts.zoneinfo), floor(now / 60))
-  local hit = cache[key]
-  if hit then return hit[1], hit[2] end
+  local minute = floor(now / 60)
+  local hit = cache[freq]
+  if hit and hit.minute == minute and hit.timeout == timeout and hit.zone == opts.instance_zone
+      and hit.dir == opts.zoneinfo then
+    return true, hit.info
+  end
   local ok, info = M.validate(freq, { timeout = timeout, now = now, zoneinfo = opts.zoneinfo,
     instance_zone = opts.instance_zone })
   if ok and info.kind ~= "at" then
     if cached >= CACHE_MAX then cache, cached = {}, 0 end
-    cache[key] = { ok, info }
-    cached = cached + 1
+    if not cache[freq] then cached = cached + 1 end
+    cache[freq] = { minute = minute, timeout = timeout, zone = opts.instance_zone, dir = opts.zoneinfo, info = info }
   end
   return ok, info
 end

@@ -157,10 +157,11 @@ end
 --        skew = function(err) -> bool, action = name }
 -- Returns the result, or nil and the last error with `attempts`, `history`
 -- (one { attempt, code, http_status, request_id, delay } per attempt) and
--- `gave_up` ("not_retryable", "attempts" or "time").
-function M.run(policy, env, attempt)
+-- `gave_up` ("not_retryable", "attempts" or "time"). start: when the first
+-- attempt began (default now), for max_time.
+function M.run(policy, env, attempt, start)
   local history = {}
-  local start = env.clock()
+  start = start or env.clock()
   local max_attempts = policy and policy.attempts or 1
   local skew_retried = false
   local n = 0
