@@ -1,32 +1,13 @@
 -- Keep-alive and concurrency, counted on the server side: N calls on one TCP
 -- connection; a batch of 64 with a cap of 8 never has more than 8 requests
 -- in flight at the server.
-local ecs = require "ecs"
 local core = require "ecs.core"
-local testserver = require "helpers.testserver"
+local support = require "20_http.support"
 local socket = require "socket"
 
 describe("connections", function()
-  local srv
-
-  setup(function()
-    srv = testserver.start { handler = testserver.ecs_handler() }
-  end)
-
-  teardown(function()
-    if srv then srv:stop() end
-  end)
-
-  before_each(function()
-    srv:reset()
-  end)
-
-  local function client(extra)
-    local cfg = { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
-                  access_key_secret = "testsecret", retry = false }
-    for k, v in pairs(extra or {}) do cfg[k] = v end
-    return ecs.new(cfg)
-  end
+  local http = support.serve { reset = true }
+  local client = http.client
 
   for _, version in ipairs { "v3", "v2" } do
     it(("makes 20 calls over one TCP connection (%s)"):format(version), function()
@@ -36,11 +17,11 @@ describe("connections", function()
         assert.is_nil(err)
         assert.are.equal(tostring(i), res.Echo)
       end
-      local s = srv:stats()
+      local s = http.srv:stats()
       assert.are.equal(20, s.requests)
       assert.are.equal(1, s.connections)
       assert.are.same({ requests = 20, connections = 1 }, c:stats())
-      local reqs = srv:requests()
+      local reqs = http.srv:requests()
       for _, r in ipairs(reqs) do assert.are.equal(reqs[1].conn, r.conn) end
       c:close()
     end)
@@ -52,7 +33,7 @@ describe("connections", function()
     assert(c:call("Close", {}))
     assert(c:call("DescribeRegions", {}))
     assert(c:call("DescribeRegions", {}))
-    assert.are.equal(2, srv:stats().connections)
+    assert.are.equal(2, http.srv:stats().connections)
     assert.are.same({ requests = 4, connections = 2 }, c:stats())
     c:close()
   end)
@@ -71,7 +52,7 @@ describe("connections", function()
       assert.are.equal(tostring(i), res.Echo)
       assert.matches("^req%-%d+$", res.RequestId)
     end
-    local s = srv:stats()
+    local s = http.srv:stats()
     assert.are.equal(64, s.requests)
     assert.is_true(s.max_in_flight <= 8, "max in flight " .. s.max_in_flight)
     assert.is_true(s.max_in_flight >= 4, "no concurrency: max in flight " .. s.max_in_flight)
@@ -88,7 +69,7 @@ describe("connections", function()
     for i = 1, 16 do calls[i] = { "Slow", { Delay = "0.02", Echo = tostring(i) } } end
     c:call_batch(calls, { concurrency = 2 })
     c:call_batch(calls, { concurrency = 2 })
-    local s = srv:stats()
+    local s = http.srv:stats()
     assert.are.equal(32, s.requests)
     assert.are.equal(2, s.max_in_flight)
     assert.are.equal(2, s.connections)
@@ -112,7 +93,7 @@ describe("connections", function()
     assert.are.equal(404, results[2][2].http_status)
     assert.are.equal("InvalidParameter.Timeout", results[3][2].code)
     assert.are.equal("d", results[4][1].Echo)
-    assert.are.equal(3, srv:stats().requests)
+    assert.are.equal(3, http.srv:stats().requests)
     c:close()
   end)
 
@@ -130,7 +111,7 @@ describe("connections", function()
       assert.are.equal(tostring(i), results[i][1].Echo)
     end
     -- FailTimes 1, 2, 0, 1, 2, 0: 6 first sends, 4 second, 2 third
-    local reqs = srv:requests()
+    local reqs = http.srv:requests()
     assert.are.equal(12, #reqs)
     assert.are.equal(2, #sleeps)
     local by_echo, nonces = {}, {}
@@ -159,12 +140,12 @@ describe("connections", function()
     assert.are.equal("ServiceUnavailable", results[1][2].code)
     assert.are.equal(2, results[1][2].attempts)
     assert.are.equal("fine", results[2][1].Echo)
-    assert.are.equal(3, #srv:requests())
+    assert.are.equal(3, #http.srv:requests())
     c:close()
   end)
 
   it("send_batch of the C client caps transfers the same way", function()
-    local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
+    local cl = core.new { endpoint = http.srv.url, region = "cn-hangzhou", access_key_id = "testid",
                           access_key_secret = "testsecret" }
     local reqs = {}
     for i = 1, 24 do reqs[i] = cl:prepare("Slow", { Delay = "0.03", Echo = tostring(i) }) end
@@ -173,14 +154,14 @@ describe("connections", function()
       assert.are.equal(200, out[i].status)
       assert.are.equal(tostring(i), core.decode(out[i].status, out[i].body).Echo)
     end
-    local s = srv:stats()
+    local s = http.srv:stats()
     assert.are.equal(3, s.max_in_flight)
     assert.are.equal(3, s.connections)
     cl:close()
   end)
 
   it("rejects a bad concurrency", function()
-    local cl = core.new { endpoint = srv.url, access_key_id = "testid", access_key_secret = "testsecret" }
+    local cl = core.new { endpoint = http.srv.url, access_key_id = "testid", access_key_secret = "testsecret" }
     assert.has_error(function() cl:call_batch({}, { concurrency = 0 }) end)
     assert.has_error(function() cl:call_batch({}, { concurrency = "8" }) end)
     assert.are.same({}, cl:call_batch({}))

@@ -2,29 +2,15 @@
 -- listens on, error bodies, and a security token echoed back by the server.
 local ecs = require "ecs"
 local core = require "ecs.core"
-local testserver = require "helpers.testserver"
+local support = require "20_http.support"
 local helper = require "helpers.emulator"
 local socket = require "socket"
 
 local TOKEN = "STS.tok/en+with=odd&chars"
 
 describe("HTTP failures", function()
-  local srv
-
-  setup(function()
-    srv = testserver.start { handler = testserver.ecs_handler() }
-  end)
-
-  teardown(function()
-    if srv then srv:stop() end
-  end)
-
-  local function client(extra)
-    local cfg = { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
-                  access_key_secret = "testsecret", retry = false }
-    for k, v in pairs(extra or {}) do cfg[k] = v end
-    return ecs.new(cfg)
-  end
+  local http = support.serve()
+  local client = http.client
 
   describe("a server that never answers", function()
     it("gives Network.Timeout after the configured read timeout", function()
@@ -196,7 +182,7 @@ describe("HTTP failures", function()
       end)
 
       it(("is redacted by the C client too (%s)"):format(version), function()
-        local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
+        local cl = core.new { endpoint = http.srv.url, region = "cn-hangzhou", access_key_id = "testid",
                               access_key_secret = "testsecret", security_token = TOKEN, signature_version = version }
         local raw = assert(cl:send(cl:prepare("DescribeInstances", { ForceMismatch = "1" })))
         local _, echoed = core.decode(raw.status, raw.body)

@@ -1,27 +1,12 @@
 -- Real libcurl over loopback: the test server recomputes every signature it
 -- receives with the core's functions (V3 and V2, with and without a security
 -- token) and answers like the service; a call returns the decoded table.
-local ecs = require "ecs"
 local core = require "ecs.core"
-local testserver = require "helpers.testserver"
+local support = require "20_http.support"
 
 describe("signed calls over HTTP", function()
-  local srv
-
-  setup(function()
-    srv = testserver.start { handler = testserver.ecs_handler { keys = { testid = "testsecret", LTAIother = "s2" } } }
-  end)
-
-  teardown(function()
-    if srv then srv:stop() end
-  end)
-
-  local function client(extra)
-    local cfg = { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
-                  access_key_secret = "testsecret", retry = false }
-    for k, v in pairs(extra or {}) do cfg[k] = v end
-    return ecs.new(cfg)
-  end
+  local http = support.serve { keys = { testid = "testsecret", LTAIother = "s2" } }
+  local client = http.client
 
   for _, version in ipairs { "v3", "v2" } do
     describe(version, function()
@@ -47,7 +32,7 @@ describe("signed calls over HTTP", function()
         assert.is_nil(err)
         assert.are.equal(version, res.Verified)
         assert.is_true(res.HasToken)
-        local last = srv:requests()[#srv:requests()]
+        local last = http.srv:requests()[#http.srv:requests()]
         if version == "v3" then
           assert.are.equal("sts-token/+=&x", last.headers["x-acs-security-token"])
         else
@@ -67,9 +52,9 @@ describe("signed calls over HTTP", function()
 
       it("sends a form-encoded POST to / with the params in the body, none in the query", function()
         local c = client { signature_version = version, user_agent = "spec-agent/1" }
-        srv:reset()
+        http.srv:reset()
         assert(c:describe_invocation_results { InvokeId = "t-1", InstanceId = "i-1", Echo = "a b&c=d/é" })
-        local req = srv:requests()[1]
+        local req = http.srv:requests()[1]
         assert.are.equal("POST", req.method)
         assert.are.equal("/", req.path)
         assert.are.equal("", req.query)
@@ -97,13 +82,13 @@ describe("signed calls over HTTP", function()
         local content = string.rep(table.concat(chars), 72):sub(1, 18000)
         local ids = {}
         for i = 1, 100 do ids[i] = "i-" .. i end
-        srv:reset()
+        http.srv:reset()
         local res, err = c:run_command { CommandContent = content, Type = "RunShellScript", InstanceId = ids,
                                          Parameters = { ["név"] = "中文 & = + %" }, Echo = "✓" }
         assert.is_nil(err)
         assert.are.equal(version, res.Verified)
         assert.are.equal("✓", res.Echo)
-        local p = core.parse_query(srv:requests()[1].body)
+        local p = core.parse_query(http.srv:requests()[1].body)
         assert.are.equal(content, p.CommandContent)
         assert.are.equal("i-100", p["InstanceId.100"])
         assert.are.equal('{"név":"中文 & = + %"}', p.Parameters)
@@ -113,11 +98,11 @@ describe("signed calls over HTTP", function()
       it("signs every retry afresh and keeps one ClientToken", function()
         local c = client { signature_version = version, retry = { attempts = 3, base_delay = 0.001 },
                            sleep = function() end }
-        srv:reset()
+        http.srv:reset()
         local res, err = c:invoke_command { CommandId = "c-1", InstanceId = { "i-1" }, FailTimes = 2 }
         assert.is_nil(err)
         assert.are.equal(version, res.Verified)
-        local reqs = srv:requests()
+        local reqs = http.srv:requests()
         assert.are.equal(3, #reqs)
         local tokens, nonces = {}, {}
         for _, r in ipairs(reqs) do
@@ -136,7 +121,7 @@ describe("signed calls over HTTP", function()
   end
 
   it("goes through the stages on their own: prepare, send, decode", function()
-    local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
+    local cl = core.new { endpoint = http.srv.url, region = "cn-hangzhou", access_key_id = "testid",
                           access_key_secret = "testsecret" }
     local req = cl:prepare("RunCommand", { CommandContent = "echo hi", Type = "RunShellScript",
                                            InstanceId = { "i-1" } })
@@ -151,7 +136,7 @@ describe("signed calls over HTTP", function()
 
   it("the C client's action methods run the whole path in C", function()
     for _, v in ipairs { "v3", "v2" } do
-      local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "LTAIother",
+      local cl = core.new { endpoint = http.srv.url, region = "cn-hangzhou", access_key_id = "LTAIother",
                             access_key_secret = "s2", signature_version = v }
       local res, err = cl:invoke_command { CommandId = "c-9", InstanceId = { "i-1" } }
       assert.is_nil(err)
@@ -164,7 +149,7 @@ describe("signed calls over HTTP", function()
   end)
 
   it("picks up new credentials (set_credentials) on the next call", function()
-    local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
+    local cl = core.new { endpoint = http.srv.url, region = "cn-hangzhou", access_key_id = "testid",
                           access_key_secret = "testsecret" }
     assert.are.equal("testid", assert(cl:call("DescribeRegions", {})).AccessKeyId)
     cl:set_credentials("LTAIother", "s2", "tok")

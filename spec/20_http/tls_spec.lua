@@ -1,7 +1,7 @@
 -- TLS through libcurl against the emulator's HTTP host serving a tiny
 -- service over HTTPS, with a CA made at test time: refused when the
 -- certificate cannot be verified, accepted with tls = { ca_file = ... }.
-local ecs = require "ecs"
+local support = require "20_http.support"
 local helper = require "helpers.emulator"
 local tls = require "helpers.tls"
 
@@ -37,10 +37,7 @@ describe("TLS", function()
   end)
 
   local function client(extra)
-    local cfg = { endpoint = emu.url, region = "cn-hangzhou", access_key_id = "testid",
-                  access_key_secret = "testsecret", retry = { attempts = 3 }, sleep = function() end }
-    for k, v in pairs(extra or {}) do cfg[k] = v end
-    return ecs.new(cfg)
+    return support.client(emu.url, { retry = { attempts = 3 }, sleep = function() end }, extra)
   end
 
   it("serves HTTPS on the emulator host", function()

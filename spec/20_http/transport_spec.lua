@@ -2,50 +2,32 @@
 -- failures, the signing clock, reuse after close, the default User-Agent.
 local ecs = require "ecs"
 local core = require "ecs.core"
-local testserver = require "helpers.testserver"
+local support = require "20_http.support"
 local helper = require "helpers.emulator"
 
 describe("libcurl transport", function()
-  local srv
-
-  setup(function()
-    srv = testserver.start { handler = testserver.ecs_handler() }
-  end)
-
-  teardown(function()
-    if srv then srv:stop() end
-  end)
-
-  before_each(function()
-    srv:reset()
-  end)
-
-  local function client(extra)
-    local cfg = { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
-                  access_key_secret = "testsecret", retry = false }
-    for k, v in pairs(extra or {}) do cfg[k] = v end
-    return ecs.new(cfg)
-  end
+  local http = support.serve { reset = true }
+  local client = http.client
 
   it("sends through the proxy option, and no_proxy bypasses it", function()
     local port = helper.free_port()
     local endpoint = "http://localhost:" .. port
     for _, v in ipairs { "v3", "v2" } do
-      local c = client { endpoint = endpoint, proxy = srv.url, signature_version = v }
+      local c = client { endpoint = endpoint, proxy = http.srv.url, signature_version = v }
       local res, err = c:describe_instances { Echo = "via proxy" }
       assert.is_nil(err)
       assert.are.equal("via proxy", res.Echo)
       assert.are.equal(v, res.Verified)
       c:close()
     end
-    local reqs = srv:requests()
+    local reqs = http.srv:requests()
     assert.are.equal(2, #reqs)
     assert.are.equal(endpoint .. "/", reqs[1].target)
     assert.are.equal("localhost:" .. port, reqs[1].headers.host)
-    local c = client { endpoint = endpoint, proxy = srv.url, no_proxy = "localhost" }
+    local c = client { endpoint = endpoint, proxy = http.srv.url, no_proxy = "localhost" }
     local _, err = c:describe_instances {}
     assert.are.equal("Network.ConnectFailed", err.code)
-    assert.are.equal(2, #srv:requests())
+    assert.are.equal(2, #http.srv:requests())
     c:close()
   end)
 
@@ -69,13 +51,13 @@ describe("libcurl transport", function()
   it("sends a default User-Agent naming the module and its version", function()
     local c = client()
     assert(c:describe_instances {})
-    assert.are.equal("aliyun-ecs-lua/" .. ecs._VERSION, srv:requests()[1].headers["user-agent"])
+    assert.are.equal("aliyun-ecs-lua/" .. ecs._VERSION, http.srv:requests()[1].headers["user-agent"])
     c:close()
   end)
 
   it("the send stage returns nil, err for a network failure and a response for any status", function()
-    local cl = core.new { endpoint = srv.url, access_key_id = "testid", access_key_secret = "testsecret" }
-    local resp = assert(cl:send { url = srv.url .. "/", body = "Action=X" })
+    local cl = core.new { endpoint = http.srv.url, access_key_id = "testid", access_key_secret = "testsecret" }
+    local resp = assert(cl:send { url = http.srv.url .. "/", body = "Action=X" })
     assert.are.equal(400, resp.status)
     local _, e = core.decode(resp.status, resp.body)
     assert.are.equal("MissingParameter.Signature", e.code)
@@ -92,7 +74,7 @@ describe("libcurl transport", function()
   end)
 
   it("signs with the clock offset set by set_time_offset", function()
-    local cl = core.new { endpoint = srv.url, region = "cn-hangzhou", access_key_id = "testid",
+    local cl = core.new { endpoint = http.srv.url, region = "cn-hangzhou", access_key_id = "testid",
                           access_key_secret = "testsecret" }
     local now = cl:time()
     assert.is_true(math.abs(now - os.time()) < 3)
@@ -101,7 +83,7 @@ describe("libcurl transport", function()
     local req = cl:prepare("DescribeRegions", {})
     assert.is_true(math.abs(core.parse_timestamp(req.headers["x-acs-date"]) - (os.time() - 3600)) < 3)
     assert(cl:call("DescribeRegions", {}))
-    local got = srv:requests()[1].headers["x-acs-date"]
+    local got = http.srv:requests()[1].headers["x-acs-date"]
     assert.is_true(math.abs(core.parse_timestamp(got) - (os.time() - 3600)) < 3, got)
     cl:close()
   end)
@@ -111,7 +93,7 @@ describe("libcurl transport", function()
     assert(c:describe_instances {})
     c:close()
     assert(c:describe_instances {})
-    assert.are.equal(2, srv:stats().connections)
+    assert.are.equal(2, http.srv:stats().connections)
     c:close()
   end)
 end)
