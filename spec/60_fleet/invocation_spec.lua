@@ -15,14 +15,7 @@ end
 
 describe("one invocation", function()
   local emu, client
-  setup(function()
-    emu = support.start()
-    client = support.client(emu)
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-  end)
+  support.serve(function(e, c) emu, client = e, c end)
 
   describe("on_launch", function()
     before_each(function() support.default_fleet(emu) end)

@@ -15,14 +15,7 @@ end
 
 describe("invoke_fleet", function()
   local emu, client
-  setup(function()
-    emu = support.start()
-    client = support.client(emu)
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-  end)
+  support.serve(function(e, c) emu, client = e, c end)
   before_each(function()
     emu:admin("DELETE", "/_emulator/faults")
   end)

@@ -20,14 +20,7 @@ end
 
 describe("select_instances", function()
   local emu, client
-  setup(function()
-    emu = support.start()
-    client = support.client(emu)
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-  end)
+  support.serve(function(e, c) emu, client = e, c end)
   before_each(function() support.default_fleet(emu) end)
 
   it("gives each skip reason on the built-in fleet", function()

@@ -1,5 +1,6 @@
 -- Fleet spec support: an emulator on a fast clock and a client whose clock
 -- and sleep run at the same speed, plus small admin helpers.
+local busted = require "busted"
 local socket = require "socket"
 local helper = require "helpers.emulator"
 local ecs = require "ecs"
@@ -28,6 +29,21 @@ function M.client(emu, cfg)
   }
   for k, v in pairs(cfg or {}) do if k ~= "scale" then c[k] = v end end
   return ecs.new(c)
+end
+
+--- serve(set): in the calling describe block, an emulator and a client on it
+-- start before its tests and stop after them; set(emu, client) receives both.
+function M.serve(set)
+  local emu, client
+  busted.setup(function()
+    emu = M.start()
+    client = M.client(emu)
+    set(emu, client)
+  end)
+  busted.teardown(function()
+    client:close()
+    emu:stop()
+  end)
 end
 
 function M.fleet(emu, generate)

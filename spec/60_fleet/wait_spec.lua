@@ -7,14 +7,7 @@ local FAST = { min = 0.2, max = 2 }   -- emulated seconds: the first poll comes 
 
 describe("wait_invocation", function()
   local emu, client
-  setup(function()
-    emu = support.start()
-    client = support.client(emu)
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-  end)
+  support.serve(function(e, c) emu, client = e, c end)
   before_each(function() support.default_fleet(emu) end)
 
   local function run(content, extra, instance)
@@ -137,14 +130,7 @@ end)
 
 describe("invoke_fleet results", function()
   local emu, client
-  setup(function()
-    emu = support.start()
-    client = support.client(emu)
-  end)
-  teardown(function()
-    client:close()
-    emu:stop()
-  end)
+  support.serve(function(e, c) emu, client = e, c end)
 
   it("keeps each instance's decoded output with its instance over many pages", function()
     support.fleet(emu, { count = 230, regions = { "cn-hangzhou" }, running = 1, offline = 0, windows = 0 })
