@@ -12,6 +12,7 @@
 -- process, so it also exits when the test process ends in any way.
 local socket = require "socket"
 local cjson = require("cjson").new()
+local process = require "helpers.process"
 
 local helper = {}
 
@@ -19,18 +20,10 @@ local SOURCE = debug.getinfo(1, "S").source
 local ROOT = (string.match(SOURCE, "^@(.*)/spec/helpers/[^/]*$")) or "."
 helper.root = ROOT
 
-local function shell_quote(s)
-  return "'" .. string.gsub(tostring(s), "'", "'\\''") .. "'"
-end
+local shell_quote = process.shell_quote
 helper.shell_quote = shell_quote
 
-local function read_all(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local read_all = process.read_file
 helper.read_file = read_all
 
 --- A fresh temporary directory (removed by helper.rmdir or left in /tmp).
@@ -128,17 +121,13 @@ helper.parse_response = parse_response
 
 -- ---------------------------------------------------------------- emulator
 
-local running = {}   -- emulators not yet stopped, stopped at exit by a finalizer
-
 local Emu = {}
 Emu.__index = Emu
 
-local function process_alive(pid)
-  local stat = read_all("/proc/" .. pid .. "/stat")
-  if not stat then return false end
-  local state = string.match(stat, "%) (%a)")
-  return state ~= "Z" and state ~= "X"
-end
+-- emulators not yet stopped, stopped at exit by a finalizer (the sentinel,
+-- kept on the helper table so it lives as long as the module)
+local running
+running, helper.stop_all, helper._sentinel = process.registry(function(emu) emu:stop() end)
 
 --- Start the emulator. opts:
 --   args   list of extra command-line arguments
@@ -157,34 +146,22 @@ function helper.start(opts)
     argv[#argv + 1] = "--tls-key"; argv[#argv + 1] = opts.tls.key
   end
   for _, a in ipairs(opts.args or {}) do argv[#argv + 1] = a end
-  local env = {}
-  for k, v in pairs(opts.env or {}) do env[#env + 1] = k .. "=" .. shell_quote(v) end
   local quoted = {}
   for i, a in ipairs(argv) do quoted[i] = shell_quote(a) end
   local out, err, pidf = dir .. "/stdout", dir .. "/stderr", dir .. "/pid"
-  local cmd = "echo $$ > " .. shell_quote(pidf) .. "; " .. table.concat(env, " ") .. " exec "
-    .. table.concat(quoted, " ") .. " > " .. shell_quote(out) .. " 2> " .. shell_quote(err)
-  local pipe = assert(io.popen(cmd, "w"))
-  local emu = setmetatable({ pipe = pipe, dir = dir, stdout_path = out, stderr_path = err,
+  local pipe = process.spawn(table.concat(quoted, " "), { pidfile = pidf, stdout = out, stderr = err, env = opts.env })
+  local emu = setmetatable({ pipe = pipe, dir = dir, stdout_path = out, stderr_path = err, pidfile = pidf,
                              tls = opts.tls }, Emu)
   running[emu] = true
-  local deadline = socket.gettime() + (opts.timeout or 10)
-  while true do
+  local port
+  if not process.wait(emu, function() port = process.listening(out); return port end, opts.timeout or 10, 0.005) then
+    local why = read_all(err) or ""
     local line = read_all(out)
-    local port = line and string.match(line, "^listening (%d+)\n")
-    if port then
-      emu.port = tonumber(port)
-      break
-    end
-    emu.pid = emu.pid or tonumber(read_all(pidf) or "")
-    if (emu.pid and not process_alive(emu.pid)) or socket.gettime() > deadline then
-      local why = read_all(err) or ""
-      emu:stop()
-      error("emulator did not start: " .. (why ~= "" and why or "no listening line (stdout: "
-        .. tostring(line) .. ")"), 2)
-    end
-    socket.sleep(0.005)
+    emu:stop()
+    error("emulator did not start: " .. (why ~= "" and why or "no listening line (stdout: "
+      .. tostring(line) .. ")"), 2)
   end
+  emu.port = port
   emu.pid = emu.pid or tonumber(read_all(pidf) or "")
   emu.host = "127.0.0.1"
   emu.url = (opts.tls and "https" or "http") .. "://127.0.0.1:" .. emu.port
@@ -226,19 +203,5 @@ function Emu:stop()
   running[self] = nil
   helper.rmdir(self.dir)
 end
-
--- Stop whatever is still running when the Lua state closes (busted ends with
--- os.exit(code, true), which runs finalizers). Kept on the helper table so it
--- lives as long as the module.
-local function stop_all()
-  for emu in pairs(running) do pcall(Emu.stop, emu) end
-end
-if _VERSION == "Lua 5.1" and newproxy then
-  helper._sentinel = newproxy(true)
-  getmetatable(helper._sentinel).__gc = stop_all
-else
-  helper._sentinel = setmetatable({}, { __gc = stop_all })
-end
-helper.stop_all = stop_all
 
 return helper

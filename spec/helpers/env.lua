@@ -21,6 +21,7 @@
 -- Where the code under test takes an injected getenv (the `credentials =
 -- { getenv = f }` client option), env.getenv(vars) builds one in-process.
 local cjson = require "cjson"
+local process = require "helpers.process"
 
 local M = {}
 
@@ -44,15 +45,10 @@ function M.clean(vars)
   return out
 end
 
-local function quote(s)
-  return "'" .. string.gsub(tostring(s), "'", "'\\''") .. "'"
-end
+local quote = process.shell_quote
 
 --- The interpreter running this process (lua5.1 .. lua5.4, luajit).
-function M.interpreter()
-  if rawget(_G, "jit") then return "luajit" end
-  return "lua" .. string.match(_VERSION, "%d+%.%d+")
-end
+M.interpreter = process.interpreter
 
 local PRELUDE = [[
 local cjson = require "cjson"
@@ -72,16 +68,12 @@ local function tmpname()
   return name
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local write = process.write_file
 
 --- try(vars, code) -> true, value | false, message
 function M.try(vars, code)
   local prelude_file, code_file = tmpname(), tmpname()
-  write(prelude_file, ("package.path = %q\npackage.cpath = %q\n"):format(package.path, package.cpath) .. PRELUDE)
+  write(prelude_file, process.lua_script(PRELUDE))
   write(code_file, code)
   local parts = { "env" }
   local names = {}

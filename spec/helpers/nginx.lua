@@ -9,6 +9,7 @@
 --   ng:error_log(); ng:stop()
 local socket = require "socket"
 local emu = require "helpers.emulator"
+local process = require "helpers.process"
 
 local M = {}
 
@@ -35,17 +36,12 @@ function M.build()
   built = true
 end
 
-local running = {}
-
 local Nginx = {}
 Nginx.__index = Nginx
 
-local function process_alive(pid)
-  local stat = read_file("/proc/" .. pid .. "/stat")
-  if not stat then return false end
-  local state = string.match(stat, "%) (%a)")
-  return state ~= "Z" and state ~= "X"
-end
+local process_alive = process.alive
+local running
+running, M.stop_all, M._sentinel = process.registry(function(ng) ng:stop() end)
 
 local function can_connect(port)
   local s = socket.tcp()
@@ -85,26 +81,18 @@ http {
 ]]
 
 local function wait_ready(self, port, timeout)
-  local deadline = socket.gettime() + (timeout or 10)
-  while true do
-    self.pid = self.pid or tonumber(read_file(self.pidfile) or "")
-    if can_connect(port) then return true end
-    if (self.pid and not process_alive(self.pid)) or socket.gettime() > deadline then
-      local why = self:error_log() .. (read_file(self.dir .. "/stderr") or "")
-      self:stop()
-      error("nginx did not start: " .. why, 3)
-    end
-    socket.sleep(0.01)
+  if not process.wait(self, function() return can_connect(port) end, timeout or 10, 0.01) then
+    local why = self:error_log() .. (read_file(self.dir .. "/stderr") or "")
+    self:stop()
+    error("nginx did not start: " .. why, 3)
   end
+  return true
 end
 
 local function spawn(self, cmd, env)
-  local e = {}
-  for k, v in pairs(env or {}) do e[#e + 1] = k .. "=" .. q(v) end
   self.pidfile = self.dir .. "/launcher.pid"
-  local full = "echo $$ > " .. q(self.pidfile) .. "; " .. (#e > 0 and ("export " .. table.concat(e, " ") .. "; ") or "")
-    .. "exec " .. cmd .. " > " .. q(self.dir .. "/stdout") .. " 2> " .. q(self.dir .. "/stderr")
-  self.pipe = assert(io.popen(full, "w"))
+  self.pipe = process.spawn(cmd, { pidfile = self.pidfile, stdout = self.dir .. "/stdout",
+                                   stderr = self.dir .. "/stderr", env = env })
   running[self] = true
 end
 
@@ -143,23 +131,17 @@ function M.run_example(opts)
   local env = { ECS_NGINX_PREFIX = self.prefix }
   for k, v in pairs(opts.env or {}) do env[k] = v end
   spawn(self, q(ROOT .. "/examples/openresty/run.sh") .. " 0", env)
-  local deadline = socket.gettime() + (opts.timeout or 30)
-  while true do
-    local out = read_file(dir .. "/stdout") or ""
-    local port = out:match("^listening (%d+)\n")
-    if port then
-      self.port = tonumber(port)
-      self.first_line = out:match("^[^\n]*")
-      break
-    end
-    self.pid = self.pid or tonumber(read_file(self.pidfile) or "")
-    if (self.pid and not process_alive(self.pid)) or socket.gettime() > deadline then
-      local why = (read_file(dir .. "/stderr") or "") .. self:error_log()
-      self:stop()
-      error("run.sh did not start: " .. why, 2)
-    end
-    socket.sleep(0.02)
+  local port, out
+  if not process.wait(self, function()
+    port, out = process.listening(dir .. "/stdout")
+    return port
+  end, opts.timeout or 30, 0.02) then
+    local why = (read_file(dir .. "/stderr") or "") .. self:error_log()
+    self:stop()
+    error("run.sh did not start: " .. why, 2)
   end
+  self.port = port
+  self.first_line = out:match("^[^\n]*")
   self.url = "http://127.0.0.1:" .. self.port
   return self
 end
@@ -246,16 +228,5 @@ function Nginx:cleanup()
   end
   emu.rmdir(self.dir)
 end
-
-local function stop_all()
-  for ng in pairs(running) do pcall(Nginx.stop, ng) end
-end
-if _VERSION == "Lua 5.1" and newproxy then
-  M._sentinel = newproxy(true)
-  getmetatable(M._sentinel).__gc = stop_all
-else
-  M._sentinel = setmetatable({}, { __gc = stop_all })
-end
-M.stop_all = stop_all
 
 return M

@@ -29,9 +29,9 @@
 --
 -- The child runs the same interpreter as the specs, with the same
 -- package.path/cpath, and exits when its stdin (a pipe held here) closes.
-local socket = require "socket"
 local cjson = require("cjson").new()
 local emulator_helper = require "helpers.emulator"
+local process = require "helpers.process"
 
 local M = {}
 
@@ -261,16 +261,7 @@ function M.ecs_handler(opts)
   return ECS_HANDLER:format(table.concat(keys, " "), tostring(opts.delay or 0))
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function interpreter()
-  if rawget(_G, "jit") then return "luajit" end
-  return "lua" .. string.match(_VERSION, "%d+%.%d+")
-end
+local write = process.write_file
 
 local Server = {}
 Server.__index = Server
@@ -280,27 +271,19 @@ function M.start(opts)
   local dir = emulator_helper.tmpdir()
   local q = emulator_helper.shell_quote
   local script, handler, events = dir .. "/server.lua", dir .. "/handler.lua", dir .. "/events"
-  write(script, ("package.path = %q\npackage.cpath = %q\n"):format(package.path, package.cpath) .. SERVER)
+  write(script, process.lua_script(SERVER))
   write(handler, opts.handler)
   write(events, "")
   local out, err = dir .. "/stdout", dir .. "/stderr"
-  local pipe = assert(io.popen(("exec %s %s %s %s > %s 2> %s"):format(interpreter(), q(script), q(handler),
-    q(events), q(out), q(err)), "w"))
+  local pipe = process.spawn(("%s %s %s %s"):format(process.interpreter(), q(script), q(handler), q(events)),
+                             { stdout = out, stderr = err })
   local srv = setmetatable({ pipe = pipe, dir = dir, events_path = events, stderr_path = err }, Server)
-  local deadline = socket.gettime() + 10
-  while true do
-    local line = emulator_helper.read_file(out)
-    local port = line and line:match("^listening (%d+)\n")
-    if port then
-      srv.port = tonumber(port)
-      break
-    end
-    if socket.gettime() > deadline then
-      srv:stop()
-      error("test server did not start: " .. tostring(emulator_helper.read_file(err)), 2)
-    end
-    socket.sleep(0.005)
+  local port
+  if not process.wait(srv, function() port = process.listening(out); return port end, 10, 0.005) then
+    srv:stop()
+    error("test server did not start: " .. tostring(emulator_helper.read_file(err)), 2)
   end
+  srv.port = port
   srv.url = "http://127.0.0.1:" .. srv.port
   return srv
 end
