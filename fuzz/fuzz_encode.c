@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "encode.h"
+#include "split.h"
 
 static int count_cb(void *ud, const char *k, size_t kl, const char *v, size_t vl) {
   size_t *n = (size_t *)ud;
@@ -37,25 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   {
     /* split the input into params at NUL bytes: k\0v\0k\0v... */
     ecs_param p[16];
-    size_t np = 0, start = 0, j;
-    const char *s = (const char *)data;
     const char *parts[32];
-    size_t lens[32], nparts = 0;
-    for (j = 0; j <= size && nparts < 32; j++) {
-      if (j == size || s[j] == '\0') {
-        parts[nparts] = s + start;
-        lens[nparts] = j - start;
-        nparts++;
-        start = j + 1;
-      }
-    }
-    for (j = 0; j + 1 < nparts && np < 16; j += 2) {
-      p[np].k = parts[j];
-      p[np].klen = lens[j];
-      p[np].v = parts[j + 1];
-      p[np].vlen = lens[j + 1];
-      np++;
-    }
+    size_t lens[32], j;
+    size_t nparts = fuzz_split(data, size, parts, lens, 32);
+    size_t np = fuzz_params(parts, lens, nparts, p, 16);
     ecs_params_sort(p, np);
     for (j = 1; j < np; j++) {
       size_t m = p[j - 1].klen < p[j].klen ? p[j - 1].klen : p[j].klen;

@@ -6,32 +6,21 @@
 #include <string.h>
 
 #include "sign.h"
+#include "split.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
   const char *parts[32];
-  size_t lens[32], nparts = 0, start = 0, j, np = 0, nh = 0;
+  size_t lens[32], nparts, j, np, nh = 0;
   ecs_param p[8];
   ecs_header h[8];
   ecs_buf a, b;
   char sig2[29], sig3[65], hex[65];
   double t;
-  for (j = 0; j <= size && nparts < 32; j++) {
-    if (j == size || s[j] == '\0') {
-      parts[nparts] = s + start;
-      lens[nparts] = j - start;
-      nparts++;
-      start = j + 1;
-    }
-  }
-  for (j = 0; j + 1 < nparts && j < 16; j += 2) {
-    p[np].k = parts[j];
-    p[np].klen = lens[j];
-    p[np].v = parts[j + 1];
-    p[np].vlen = lens[j + 1];
-    np++;
-  }
+  /* parts 0..15 are parameters, 16.. headers */
+  nparts = fuzz_split(data, size, parts, lens, 32);
+  np = fuzz_params(parts, lens, nparts < 16 ? nparts : 16, p, 8);
   for (j = 16; j + 1 < nparts && nh < 8; j += 2) {
     h[nh].name = parts[j];
     h[nh].nlen = lens[j];
