@@ -5,11 +5,12 @@ local core = require "ecs.core"
 local errors = require "ecs.errors"
 local phase = require "ecs.ngx.phase"
 local http = require "ecs.ngx.http"
+local base = require "ecs.transport.base"
 
 local type, pcall, pairs, tostring, tonumber = type, pcall, pairs, tostring, tonumber
 local setmetatable, math_min, math_floor = setmetatable, math.min, math.floor
 
-local M = {}
+local M = base.extend {}
 M.__index = M
 
 local OPTIONS = { shared_dict = "string", credentials_key = "string", pool_size = "number",
@@ -43,7 +44,7 @@ function M.new(cfg, url, client)
     cfg = cfg, url = url, client = client, u = u, opts = o,
     verify = cfg.tls.verify ~= false,
     server_name = o.server_name or u.host,
-    user_agent = cfg.user_agent or ("aliyun-ecs-lua/" .. core._VERSION .. " (openresty)"),
+    user_agent = base.user_agent(cfg, " (openresty)"),
     counters = { requests = 0, connections = 0, reused = 0, in_flight = 0, max_in_flight = 0 },
   }, M)
   if client and client.log then
@@ -62,33 +63,16 @@ function M.new(cfg, url, client)
   return self
 end
 
---- The C client used for flatten, sign and decode only (never for I/O).
-function M:signer()
-  local c = self._core
-  if c then return c end
-  local cfg = self.cfg
-  c = core.new {
-    endpoint = self.url, region = cfg.region, signature_version = cfg.signature_version,
-    user_agent = self.user_agent,
-  }
-  self._core = c
-  return c
+--- The C client (self:core()) is used for flatten, sign and decode only,
+-- never for I/O: the options all transports set are enough.
+function M:core_options()
+  return base.core_options(self.cfg, self.url, self.user_agent)
 end
 
 --- check_phase(action) -> true | nil, err: whether this nginx phase can send
 -- (the client asks before it gathers credentials).
 function M:check_phase(action) -- luacheck: no unused args
   return phase.check(action)
-end
-
-function M:set_credentials(creds)
-  self:signer():set_credentials(creds.access_key_id, creds.access_key_secret, creds.security_token)
-end
-
-function M:set_time_offset(s) self:signer():set_time_offset(s) end
-
-function M:prepare(action, params, opts)
-  return self:signer():prepare(action, params, opts)
 end
 
 local function net_error(action, code, message, sent, extra)
@@ -184,7 +168,7 @@ function M:call(action, params, opts)
   local ok, perr = phase.check(action)
   if not ok then return nil, perr end
   local ngx = phase.ngx()
-  local req = self:signer():prepare(action, params)
+  local req = self:core():prepare(action, params)
   local bytes = http.serialize(req, self.user_agent)
   local c = self.counters
   c.requests = c.requests + 1
@@ -252,11 +236,6 @@ function M:stats()
   local c = self.counters
   return { requests = c.requests, connections = c.connections, reused = c.reused,
            in_flight = c.in_flight, max_in_flight = c.max_in_flight }
-end
-
-function M:close()
-  if self._core then self._core:close() end
-  self._core = nil
 end
 
 return M
