@@ -171,6 +171,15 @@ function Server:resume(co, ...)
   self.waits[co] = { sock = sock, kind = kind, at = at }
 end
 
+-- Resumes the coroutine waiting on sock s, if one still is (owner: sock -> coroutine).
+function Server:wake(owner, s)
+  local co = owner[s]
+  if co and self.waits[co] and self.waits[co].sock == s then
+    self.waits[co] = nil
+    self:resume(co, true)
+  end
+end
+
 function Server:accept_all()
   while self.nconns < self.max_connections do
     local client = self.listener:accept()
@@ -220,20 +229,10 @@ function Server:run()
       elseif s == stdin_watch then
         if not stdin_readable() then self.stopping = true end
       else
-        local co = owner[s]
-        if co and self.waits[co] and self.waits[co].sock == s then
-          self.waits[co] = nil
-          self:resume(co, true)
-        end
+        self:wake(owner, s)
       end
     end
-    for _, s in ipairs(writable or {}) do
-      local co = owner[s]
-      if co and self.waits[co] and self.waits[co].sock == s then
-        self.waits[co] = nil
-        self:resume(co, true)
-      end
-    end
+    for _, s in ipairs(writable or {}) do self:wake(owner, s) end
     now = gettime()
     local due = {}
     for co, w in pairs(self.waits) do
