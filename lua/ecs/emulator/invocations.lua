@@ -259,6 +259,17 @@ local function inv_matches(p, inv, tags)
     and commands.has_tags(inv.Tags, tags)
 end
 
+-- The command invocations of region r that match p's filters and tags, newest first.
+local function matching(st, p, r, tags)
+  local out = {}
+  local list = candidates(st, p)
+  for i = #list, 1, -1 do
+    local inv = list[i]
+    if inv.kind == "command" and inv.RegionId == r and inv_matches(p, inv, tags) then out[#out + 1] = inv end
+  end
+  return out
+end
+
 function M.describe_invocations(st, p)
   local r = region.require(st, p)
   local include_output = validate.bool(p, "IncludeOutput", false)
@@ -269,11 +280,8 @@ function M.describe_invocations(st, p)
   local tags = validate.tags(p, "Tag", { max = 20 })
   local now = st.clock:sim()
   local matches = {}
-  local list = candidates(st, p)
-  for i = #list, 1, -1 do
-    local inv = list[i]
-    if inv.kind == "command" and inv.RegionId == r and inv_matches(p, inv, tags)
-      and (timed == nil or inv.Timed == timed) then
+  for _, inv in ipairs(matching(st, p, r, tags)) do
+    if timed == nil or inv.Timed == timed then
       local recs, views, statuses = {}, {}, {}
       for _, rec in ipairs(inv.records) do
         local v = lifecycle.view(rec, now, st.timing)
@@ -343,19 +351,15 @@ function M.describe_invocation_results(st, p)
   local tags = validate.tags(p, "Tag", { max = 20 })
   local now = st.clock:sim()
   local matches = {}
-  local list = candidates(st, p)
-  for i = #list, 1, -1 do
-    local inv = list[i]
-    if inv.kind == "command" and inv.RegionId == r and inv_matches(p, inv, tags) then
-      for _, rec in ipairs(inv.records) do
-        if record_matches(p, rec) then
-          local views = history and lifecycle.history(rec, now, st.timing) or { lifecycle.view(rec, now, st.timing) }
-          for _, v in ipairs(views) do
-            local rs = lifecycle.record_status(v.status)
-            local f = p.InvokeRecordStatus
-            if not f or f == "" or f == rs or f == v.status then
-              matches[#matches + 1] = { inv = inv, rec = rec, v = v, record_status = rs }
-            end
+  for _, inv in ipairs(matching(st, p, r, tags)) do
+    for _, rec in ipairs(inv.records) do
+      if record_matches(p, rec) then
+        local views = history and lifecycle.history(rec, now, st.timing) or { lifecycle.view(rec, now, st.timing) }
+        for _, v in ipairs(views) do
+          local rs = lifecycle.record_status(v.status)
+          local f = p.InvokeRecordStatus
+          if not f or f == "" or f == rs or f == v.status then
+            matches[#matches + 1] = { inv = inv, rec = rec, v = v, record_status = rs }
           end
         end
       end
