@@ -48,10 +48,7 @@ describe("client inside nginx", function()
     }
   end)
 
-  teardown(function()
-    if ng then ng:cleanup() end
-    if emu then emu:stop() end
-  end)
+  teardown(function() support.stop(ng, emu) end)
 
   it("shares one credential refresh and the fleet invocation count between workers", function()
     local body = support.json.encode { CommandId = command, InstanceId = { "i-bp1emuweb01" },

@@ -24,14 +24,9 @@ describe("OpenResty example", function()
     ng = start_example(emu)
   end)
 
-  teardown(function()
-    if ng then ng:cleanup() end
-    if emu then emu:stop() end
-  end)
+  teardown(function() support.stop(ng, emu) end)
 
-  before_each(function()
-    emu:admin("POST", "/_emulator/faults", {})
-  end)
+  before_each(function() support.clear_faults(emu) end)
 
   it("prints 'listening <port>' first and serves on that port", function()
     assert.matches("^listening %d+$", ng.first_line)

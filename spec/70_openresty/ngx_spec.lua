@@ -60,14 +60,9 @@ describe("ngx transport", function()
     }
   end)
 
-  teardown(function()
-    if ng then ng:cleanup() end
-    if emu then emu:stop() end
-  end)
+  teardown(function() support.stop(ng, emu) end)
 
-  before_each(function()
-    emu:admin("POST", "/_emulator/faults", {})
-  end)
+  before_each(function() support.clear_faults(emu) end)
 
   local function results()
     local status, _, body = ng:request("GET", "/results")

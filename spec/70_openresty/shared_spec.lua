@@ -23,6 +23,18 @@ local function counting_provider(clock, lifetime)
   return p
 end
 
+-- A fake clock at t, a local dict on it, and a counting provider whose
+-- credentials live `lifetime` seconds.
+local function fixture(t, lifetime)
+  local clock = fake_clock(t)
+  return clock, shared.local_dict(clock.now), counting_provider(clock, lifetime)
+end
+
+-- shared.credentials over inner, caching in d, on clock's time and sleep (or the sleep given).
+local function cached(inner, d, clock, sleep)
+  return shared.credentials(inner, { dict = d, clock = clock.now, sleep = sleep or clock.sleep })
+end
+
 describe("ecs.ngx.shared", function()
   it("local dict: get, set with expiry, add, incr, delete", function()
     local clock = fake_clock(1000)
@@ -49,11 +61,9 @@ describe("ecs.ngx.shared", function()
   end)
 
   it("one refresh serves every reader of the dict until shortly before expiry", function()
-    local clock = fake_clock(5000)
-    local d = shared.local_dict(clock.now)
-    local inner = counting_provider(clock, 3600)
-    local w1 = shared.credentials(inner, { dict = d, clock = clock.now, sleep = clock.sleep })
-    local w2 = shared.credentials(inner, { dict = d, clock = clock.now, sleep = clock.sleep })
+    local clock, d, inner = fixture(5000, 3600)
+    local w1 = cached(inner, d, clock)
+    local w2 = cached(inner, d, clock)
     local a = assert(w1.get())
     assert.are.equal("STS.id1", a.access_key_id)
     local b = assert(w2.get())
@@ -68,10 +78,8 @@ describe("ecs.ngx.shared", function()
   end)
 
   it("while another worker holds the refresh lock, valid cached credentials are used", function()
-    local clock = fake_clock(100)
-    local d = shared.local_dict(clock.now)
-    local inner = counting_provider(clock, 1000)
-    local p = shared.credentials(inner, { dict = d, clock = clock.now, sleep = clock.sleep })
+    local clock, d, inner = fixture(100, 1000)
+    local p = cached(inner, d, clock)
     assert(p.get())
     clock.t = 100 + 800               -- due for refresh, still valid
     d:add("ecs:credentials:lock", true, 10)
@@ -80,30 +88,26 @@ describe("ecs.ngx.shared", function()
   end)
 
   it("with nothing cached and the lock taken, waits for the other worker's result", function()
-    local clock = fake_clock(100)
-    local d = shared.local_dict(clock.now)
-    local inner = counting_provider(clock, 1000)
-    local other = shared.credentials(inner, { dict = d, clock = clock.now, sleep = clock.sleep })
+    local clock, d, inner = fixture(100, 1000)
+    local other = cached(inner, d, clock)
     d:add("ecs:credentials:lock", true, 10)
     local waits = 0
-    local p = shared.credentials(inner, { dict = d, clock = clock.now, sleep = function(s)
+    local p = cached(inner, d, clock, function(s)
       waits = waits + 1
       clock.sleep(s)
       if waits == 3 then -- the other worker finishes its refresh
         d:delete("ecs:credentials:lock")
         assert(other.get())
       end
-    end })
+    end)
     assert.are.equal("STS.id1", p.get().access_key_id)
     assert.are.equal(3, waits)
     assert.are.equal(1, inner.calls)
   end)
 
   it("keeps using still-valid credentials when a refresh fails; fails once they expired", function()
-    local clock = fake_clock(100)
-    local d = shared.local_dict(clock.now)
-    local inner = counting_provider(clock, 1000)
-    local p = shared.credentials(inner, { dict = d, clock = clock.now, sleep = clock.sleep })
+    local clock, d, inner = fixture(100, 1000)
+    local p = cached(inner, d, clock)
     assert(p.get())
     inner.fail = true
     clock.t = 100 + 900
@@ -175,10 +179,7 @@ describe("ecs.ngx.shared across two nginx workers", function()
     }
   end)
 
-  teardown(function()
-    if ng then ng:cleanup() end
-    if emu then emu:stop() end
-  end)
+  teardown(function() support.stop(ng, emu) end)
 
   it("refreshes credentials once for 20 concurrent requests and counts in one place", function()
     local results = ng:concurrent(20, "GET", "/creds")

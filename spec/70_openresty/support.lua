@@ -27,6 +27,18 @@ function M.requests(emu, action)
   return doc.requests
 end
 
+--- stop(ng, emu): removes nginx (when one was started) and stops the emulator
+-- (when one was started), for a describe block's teardown.
+function M.stop(ng, emu)
+  if ng then ng:cleanup() end
+  if emu then emu:stop() end
+end
+
+--- clear_faults(emu): the emulator injects no faults from here on.
+function M.clear_faults(emu)
+  emu:admin("POST", "/_emulator/faults", {})
+end
+
 function M.decode(body)
   local ok, v = pcall(cjson.decode, body or "")
   if ok then return v end
