@@ -40,6 +40,13 @@ end
 return M
 ]]
 
+-- The C core's client on url with the test credentials; extra overrides options.
+local function core_client(url, extra)
+  local cfg = { endpoint = url, region = "cn-hangzhou", access_key_id = "testid", access_key_secret = "testsecret" }
+  for k, v in pairs(extra or {}) do cfg[k] = v end
+  return require("ecs.core").new(cfg)
+end
+
 local function connect(port)
   local s = assert(socket.tcp())
   s:settimeout(5)
@@ -395,12 +402,7 @@ describe("emulator server host", function()
   end)
 
   describe("with the C core's libcurl client", function()
-    local core = require "ecs.core"
-
-    local function client()
-      return core.new { endpoint = emu.url, region = "cn-hangzhou",
-                        access_key_id = "testid", access_key_secret = "testsecret" }
-    end
+    local function client() return core_client(emu.url) end
 
     it("keeps one connection alive across sequential requests", function()
       local cl = client()
@@ -580,12 +582,7 @@ describe("emulator host serving the real service", function()
     emu:admin("DELETE", "/_emulator/faults")
   end)
 
-  local function client(extra)
-    local cfg = { endpoint = emu.url, region = "cn-hangzhou", access_key_id = "testid",
-                  access_key_secret = "testsecret" }
-    for k, v in pairs(extra or {}) do cfg[k] = v end
-    return core.new(cfg)
-  end
+  local function client(extra) return core_client(emu.url, extra) end
 
   it("answers requests signed with V3 and with V2", function()
     for _, v in ipairs({ "v3", "v2" }) do
@@ -776,12 +773,7 @@ describe("emulator launcher with --clock-offset and STS credentials", function()
     if emu then emu:stop() end
   end)
 
-  local function client(extra)
-    local cfg = { endpoint = emu.url, region = "cn-hangzhou", access_key_id = "testid",
-                  access_key_secret = "testsecret" }
-    for k, v in pairs(extra or {}) do cfg[k] = v end
-    return core.new(cfg)
-  end
+  local function client(extra) return core_client(emu.url, extra) end
 
   it("runs its clock the given offset ahead: Date header, timestamp check, admin clock", function()
     local status, headers = emu:request("GET", "/_emulator/clock")
