@@ -21,7 +21,7 @@ function M.params()
   }
 end
 
---- Config for ecs.new (the Lua client).
+--- Config for ecs.new (the Lua client); a fresh table each call.
 function M.client_config(url, sigver)
   return {
     endpoint = url,
@@ -32,16 +32,8 @@ function M.client_config(url, sigver)
   }
 end
 
---- Config for core.new (the C client alone).
-function M.core_config(url, sigver)
-  return {
-    endpoint = url,
-    region = M.REGION,
-    access_key_id = M.ACCESS_KEY_ID,
-    access_key_secret = M.ACCESS_KEY_SECRET,
-    signature_version = sigver or "v3",
-  }
-end
+--- Config for core.new (the C client alone): the same options.
+M.core_config = M.client_config
 
 --- Reads "name value" options from arg: { url =, n =, sig = , ... }.
 function M.args(argv, defaults)
