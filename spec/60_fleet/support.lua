@@ -70,8 +70,7 @@ function M.clear_requests(emu)
 end
 
 function M.requests(emu, action)
-  local res = emu:admin("GET", "/_emulator/requests" .. (action and ("?action=" .. action) or ""))
-  return res.requests
+  return emu:requests(action)
 end
 
 function M.set_instance(emu, id, changes)

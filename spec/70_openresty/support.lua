@@ -23,8 +23,7 @@ end
 
 --- The emulator's request log (list of { action, version, params, ... }).
 function M.requests(emu, action)
-  local doc = emu:admin("GET", "/_emulator/requests" .. (action and ("?action=" .. action) or ""))
-  return doc.requests
+  return emu:requests(action)
 end
 
 --- stop(ng, emu): removes nginx (when one was started) and stops the emulator

@@ -106,8 +106,7 @@ function M.json(text)
 end
 
 function M.requests(emu, action)
-  local res = emu:admin("GET", "/_emulator/requests" .. (action and ("?action=" .. action) or ""))
-  return res.requests
+  return emu:requests(action)
 end
 
 function M.reset(emu)

@@ -6,6 +6,7 @@
 --   local emu = helper.start { args = { "--time-scale", "50" } }
 --   emu.port, emu.url
 --   local state = emu:admin("GET", "/_emulator/state")
+--   local log = emu:requests("InvokeCommand")
 --   emu:stop()
 --
 -- The emulator runs with --stdin-exit and its stdin is a pipe held by this
@@ -187,6 +188,12 @@ function Emu:admin(method, path, body)
   local ok, decoded = pcall(cjson.decode, resp)
   if ok then return decoded, status, headers end
   return resp, status, headers
+end
+
+--- The emulator's request log (list of { action, version, params, ... }),
+-- only the requests of one action when given.
+function Emu:requests(action)
+  return self:admin("GET", "/_emulator/requests" .. (action and ("?action=" .. action) or "")).requests
 end
 
 --- Text the emulator wrote on stderr so far (for failure messages).
