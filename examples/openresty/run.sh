@@ -100,6 +100,11 @@ fi
 sed -e "s|__NGX_MODULES__|$MODULES|g" -e "s|__ROOT__|$ROOT|g" -e "s|__PORT__|$PORT|g" \
     -e "s|__CA_FILE__|$CA_FILE|g" -e "s|__RESOLVER__|$RESOLVER|g" \
     "$ROOT/examples/openresty/nginx.conf" > "$PREFIX/conf/nginx.conf"
+if [[ "$(id -u)" == 0 ]]; then
+  # started as root, nginx runs its workers as nobody, who may not be able to
+  # read lua/ in a checkout under a private folder (such as /root)
+  sed -i '1i user root;' "$PREFIX/conf/nginx.conf"
+fi
 
 nginx -p "$PREFIX/" -e "$PREFIX/logs/error.log" -c "$PREFIX/conf/nginx.conf" &
 NGINX_PID=$!

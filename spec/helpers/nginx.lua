@@ -96,6 +96,18 @@ local function spawn(self, cmd, env)
   running[self] = true
 end
 
+local root_user
+--- Whether this process runs as root (nginx then needs `user root;`).
+function M.is_root()
+  if root_user == nil then
+    local f = io.popen("id -u")
+    local uid = f and f:read("*l")
+    if f then f:close() end
+    root_user = uid == "0"
+  end
+  return root_user
+end
+
 --- Start nginx. opts: main (main-context directives), http (http-context
 -- directives), server (locations), workers (default 1), env ({ NAME = value }, also declared with
 -- nginx's `env` directive so Lua sees them), timeout.
@@ -108,7 +120,13 @@ function M.start(opts)
   local port = emu.free_port()
   local envs = {}
   for k in pairs(opts.env or {}) do envs[#envs + 1] = "env " .. k .. ";" end
-  local conf = TEMPLATE:format(M.MODULES, M.MODULES, opts.workers or 1, table.concat(envs, "\n"), opts.main or "",
+  local main = opts.main or ""
+  if M.is_root() then
+    -- nginx started as root runs its workers as nobody, who may not be able to
+    -- read lua/ in a checkout under a private folder (such as /root)
+    main = "user root;\n" .. main
+  end
+  local conf = TEMPLATE:format(M.MODULES, M.MODULES, opts.workers or 1, table.concat(envs, "\n"), main,
     ROOT, ROOT, ROOT, ROOT, ROOT, opts.http or "", port, opts.server or "")
   local f = assert(io.open(dir .. "/conf/nginx.conf", "w"))
   f:write(conf)
