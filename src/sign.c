@@ -193,10 +193,19 @@ void ecs_format_timestamp(double epoch, char out[21]) {
   civil_from_days(days, &y, &m, &d);
   if (y < 0 || y > 9999) y = y < 0 ? 0 : 9999;
   {
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%04ld-%02u-%02uT%02ld:%02ld:%02ldZ", y, m % 13, d % 32, secs / 3600,
-             (secs / 60) % 60, secs % 60);
-    memcpy(out, tmp, 20);
+    /* digit by digit: snprintf cost more than the rest of this function */
+    long v[6];
+    int widths[6] = {4, 2, 2, 2, 2, 2}, i, j, k = 0;
+    const char seps[6] = {'-', '-', 'T', ':', ':', 'Z'};
+    v[0] = y; v[1] = (long)m; v[2] = (long)d; v[3] = secs / 3600; v[4] = (secs / 60) % 60; v[5] = secs % 60;
+    for (i = 0; i < 6; i++) {
+      for (j = widths[i] - 1; j >= 0; j--) {
+        out[k + j] = (char)('0' + v[i] % 10);
+        v[i] /= 10;
+      }
+      k += widths[i];
+      out[k++] = seps[i];
+    }
     out[20] = '\0';
   }
 }
