@@ -94,9 +94,10 @@ function M.check(action, params, opts)
   local timeout = params.Timeout
   if timeout ~= nil and (action == "InvokeCommand" or action == "RunCommand" or action == "CreateCommand") then
     local t = tonumber(timeout)
-    if not t or t < 10 then
+    -- NaN, infinity and fractions pass "t < 10" but the service takes whole seconds (a long)
+    if not t or t < 10 or t ~= math.floor(t) or t == math.huge then
       return fail(action, "InvalidParameter.Timeout",
-        ("Timeout: %s seconds, the service needs at least 10"):format(tostring(timeout)))
+        ("Timeout: %s seconds, the service needs a whole number of at least 10"):format(tostring(timeout)))
     end
   end
   if action == "InvokeCommand" or action == "RunCommand" then
@@ -134,9 +135,15 @@ function M.check(action, params, opts)
   if action == "RunCommand" or action == "CreateCommand" then
     local c = params.CommandContent
     if type(c) == "string" then
-      local encoded = (params.ContentEncoding or (action == "CreateCommand" and "Base64" or "PlainText")):lower()
-      local size = encoded == "base64" and #c or b64len(#c)
-      local lim = (action == "RunCommand" and not params.KeepCommand) and 24 * 1024 or 18 * 1024
+      local enc = params.ContentEncoding or (action == "CreateCommand" and "Base64" or "PlainText")
+      if type(enc) ~= "string" then
+        return fail(action, "InvalidParameter.ContentEncoding",
+          ("ContentEncoding: expected 'PlainText' or 'Base64', got a %s"):format(type(enc)))
+      end
+      local size = enc:lower() == "base64" and #c or b64len(#c)
+      local keep = params.KeepCommand
+      if keep == "false" then keep = false end -- the wire form of false (flatten sends false as "false")
+      local lim = (action == "RunCommand" and not keep) and 24 * 1024 or 18 * 1024
       if size > lim then
         return fail(action, "CmdContent.ExceedLimit",
           ("CommandContent: %d bytes once Base64-encoded, the limit is %d KB"):format(size, lim / 1024))

@@ -29,6 +29,21 @@ M.MAX_COUNT = 100000
 M.rate, M.at, M.cron = build.rate, build.at, build.cron
 M.daily, M.weekly, M.monthly = build.daily, build.weekly, build.monthly
 
+--- Longest expression parsed: far above any schedule the service takes, and
+--- short enough that an error quoting it stays readable.
+M.MAX_EXPRESSION = 4096
+
+-- parse.parse with a size check first (a 10 MB string would be quoted whole)
+local function parse_expr(expr)
+  if type(expr) == "string" and #expr > M.MAX_EXPRESSION then
+    return nil, ("expression of %d bytes: longer than any schedule (at most %d)"):format(#expr, M.MAX_EXPRESSION)
+  end
+  return parse.parse(expr)
+end
+
+-- 9999-12-31T23:59:59Z: the largest epoch a time option may take
+local MAX_EPOCH = 253402300799
+
 local function check_opts(fname, opts, allowed)
   if opts == nil then return {} end
   if type(opts) ~= "table" then
@@ -39,6 +54,11 @@ local function check_opts(fname, opts, allowed)
     if not want then error("frequency." .. fname .. ": unknown option '" .. tostring(k) .. "'", 3) end
     if type(v) ~= want then
       error("frequency." .. fname .. ": option '" .. k .. "' must be a " .. want .. ", got " .. type(v), 3)
+    end
+    -- NaN, the infinities and times past year 9999 have no schedule (next() looped forever on them)
+    if want == "number" and not (v >= -MAX_EPOCH and v <= MAX_EPOCH) then
+      error("frequency." .. fname .. ": option '" .. k .. "' must be a finite number within +-" .. MAX_EPOCH
+        .. ", got " .. tostring(v), 3)
     end
   end
   return opts
@@ -154,7 +174,7 @@ local VALIDATE_OPTS = { timeout = "number", now = "number", zoneinfo = "string",
 function M.validate(expr, opts)
   opts = check_opts("validate", opts, VALIDATE_OPTS)
   whole("validate", "timeout", opts.timeout, 0)
-  local p, err = parse.parse(expr)
+  local p, err = parse_expr(expr)
   if not p then return nil, err end
   local features = features_of(p)
   local info = { kind = p.kind, zone = p.zone, features = features, warnings = {} }
@@ -187,7 +207,7 @@ function M.next(expr, opts)
   if count > M.MAX_COUNT then
     error("frequency.next: option 'count' must be at most " .. M.MAX_COUNT .. ", got " .. count, 2)
   end
-  local p, err = parse.parse(expr)
+  local p, err = parse_expr(expr)
   if not p then return nil, err end
   if p.kind == "rate" then
     return schedule.rate_next(p.seconds, opts.start or from, from, count)
@@ -208,7 +228,7 @@ end
 
 --- describe(expr) -> string | nil, err
 function M.describe(expr)
-  local p, err = parse.parse(expr)
+  local p, err = parse_expr(expr)
   if not p then return nil, err end
   return describe_mod.describe(p, "instance time zone")
 end
@@ -317,6 +337,9 @@ end
 
 --- Zone object for a zone string (exposed for tools and tests).
 function M.zone(name, opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("frequency.zone: opts must be a table, got " .. type(opts), 2)
+  end
   return zi.get(name, opts and { dir = opts.zoneinfo })
 end
 

@@ -197,6 +197,9 @@ end
 -- zone objects
 ---------------------------------------------------------------------------
 
+-- 9999-12-31T23:59:59Z: times beyond it have no calendar here (and 1e300 looped)
+local MAX_TIME = 253402300799
+
 local Zone = {}
 Zone.__index = Zone
 
@@ -207,6 +210,10 @@ end
 -- Transition list (explicit ones, then rule ones) around UTC time t:
 -- returns start, stop, info where info = { off, isdst, abbr }.
 function Zone:segment(t)
+  if type(t) ~= "number" or not (t >= -MAX_TIME and t <= MAX_TIME) then
+    error("zone: time must be a number of epoch seconds within +-" .. MAX_TIME .. ", got "
+      .. (type(t) == "number" and tostring(t) or type(t)), 3)
+  end
   local times, n = self.times, #self.times
   if n == 0 or t >= times[n] then
     local rule = self.rule
@@ -258,6 +265,10 @@ end
 -- occur (skipped by a forward jump) maps to the instant of the jump ("gap").
 -- Returns t, status ("ok" | "overlap" | "gap").
 function Zone:from_wall(w)
+  if type(w) ~= "number" or not (w >= -MAX_TIME and w <= MAX_TIME) then
+    error("zone:from_wall: wall time must be a finite number of seconds, got "
+      .. (type(w) == "number" and tostring(w) or type(w)), 2)
+  end
   local t = w - 2 * 86400
   local best, count, gap
   local prev_off
@@ -322,7 +333,8 @@ end
 
 --- Parse TZif data (a string). Returns a zone or nil, err.
 function M.parse_tzif(data, name)
-  name = name or "?"
+  name = type(name) == "string" and name or "?"
+  if type(data) ~= "string" then return nil, "zone '" .. tostring(name) .. "': TZif data must be a string" end
   local h = read_header(data, 1)
   if not h then return nil, "zone '" .. name .. "': not a TZif file" end
   local i, tsize, read_t = 45, 4, be32
@@ -385,6 +397,7 @@ end
 
 --- Offset in seconds of a "GMT+H:MM" name, or nil, err.
 function M.parse_gmt(name)
+  if type(name) ~= "string" then return nil, "zone: must be a non-empty string" end
   local sign, h, mm = match(name, "^GMT([+-])(%d%d?):(%d%d)$")
   if not sign then
     return nil, "zone: '" .. name .. "' is not a GMT offset of the form GMT+H:MM or GMT-H:MM (e.g. GMT+8:00)"
@@ -402,8 +415,12 @@ function M.parse_gmt(name)
 end
 
 --- Classify a zone string as the service does: "utc", "gmt", "iana", or nil, err.
+-- longer than any zone name (the longest IANA names have about 30 characters)
+local MAX_NAME = 255
+
 function M.classify(name)
   if type(name) ~= "string" or name == "" then return nil, "zone: must be a non-empty string" end
+  if #name > MAX_NAME then return nil, ("zone: a %d-byte name is not a time zone name"):format(#name) end
   if name == "UTC" then return "utc" end
   if sub(name, 1, 3) == "GMT" and find(name, "[+-]") then return "gmt" end
   if find(name, "/", 1, true) then
@@ -422,6 +439,10 @@ end
 --- Zone object for a service zone string: "UTC", "GMT+8:00", or an IANA
 -- name read from opts.dir (default /usr/share/zoneinfo). Returns zone or nil, err.
 function M.get(name, opts)
+  if opts ~= nil and type(opts) ~= "table" then error("zoneinfo.get: opts must be a table, got " .. type(opts), 2) end
+  if opts and opts.dir ~= nil and type(opts.dir) ~= "string" then
+    error("zoneinfo.get: option 'dir' must be a string, got " .. type(opts.dir), 2)
+  end
   local kind, err = M.classify(name)
   if not kind then return nil, err end
   if kind == "utc" then return fixed_zone("UTC", 0, "UTC") end
@@ -441,6 +462,7 @@ function M.get(name, opts)
       probe:close()
       return nil, "zone: '" .. name .. "' is not a known IANA time zone (no such file in " .. dir .. ")"
     end
+    if #dir > 300 then dir = dir:sub(1, 300) .. "..." end
     return nil, "zone: cannot read '" .. name .. "': the zoneinfo directory " .. dir
       .. " is missing or unreadable (install the tzdata package or set the zoneinfo directory)"
   end
@@ -454,7 +476,9 @@ end
 
 --- Zone with a fixed offset in seconds east of UTC.
 function M.fixed(off, name)
-  if type(off) ~= "number" or off ~= floor(off) then error("zoneinfo.fixed: offset must be whole seconds", 2) end
+  if type(off) ~= "number" or off ~= floor(off) or off == huge or off == -huge then
+    error("zoneinfo.fixed: offset must be whole seconds", 2)
+  end
   return fixed_zone(name or format("fixed%+d", off), off)
 end
 

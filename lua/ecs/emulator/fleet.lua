@@ -29,6 +29,9 @@ local FIELDS = {
 }
 
 local function bad(where, msg)
+  -- where may be a path the caller gave: keep the message readable
+  if #where > 300 then where = where:sub(1, 300) .. "..." end
+  if #msg > 600 then msg = msg:sub(1, 600) .. "..." end
   error("ecs.emulator: fleet: " .. where .. ": " .. msg, 0)
 end
 
@@ -117,6 +120,13 @@ function M.from_table(doc)
   if type(doc) ~= "table" then bad("document", "must be a table or a path to a JSON file") end
   local list = doc.instances or doc
   if type(list) ~= "table" then bad("document", "'instances' must be a list") end
+  if doc.instances == nil then -- then the document is the list itself: a named key is a mistake
+    for k in pairs(doc) do
+      if type(k) ~= "number" then
+        bad("document", "unknown key '" .. tostring(k) .. "' (expected { instances = [...] } or a list of instances)")
+      end
+    end
+  end
   local f = setmetatable({ list = {}, by_id = {}, by_region = {}, regions = {},
     resource_groups = { ["rg-default"] = true } }, Fleet)
   for i, src in ipairs(list) do
@@ -186,15 +196,35 @@ end
 -- Deterministic large fleet: opts.count (required), regions (default
 -- cn-hangzhou, cn-shanghai), seed, running (ratio, 0.9), offline (ratio of
 -- running with the agent offline, 0.05), windows (ratio, 0.1), prefix ("i-emu").
+--- Largest fleet generate() builds (an infinite count looped until memory ran out).
+M.MAX_GENERATED = 1000000
+
 function M.generate(opts)
   if type(opts) ~= "table" then error("ecs.emulator.generate_fleet: options table expected", 2) end
   local count = opts.count
-  if type(count) ~= "number" or count < 0 or floor(count) ~= count then
-    error("ecs.emulator.generate_fleet: 'count' must be a non-negative integer", 2)
+  if type(count) ~= "number" or not (count >= 0 and count <= M.MAX_GENERATED) or floor(count) ~= count then
+    error("ecs.emulator.generate_fleet: 'count' must be a whole number from 0 to " .. M.MAX_GENERATED, 2)
   end
   local regions = opts.regions or { "cn-hangzhou", "cn-shanghai" }
   if type(regions) ~= "table" or #regions == 0 then
     error("ecs.emulator.generate_fleet: 'regions' must be a non-empty list", 2)
+  end
+  for i = 1, #regions do
+    if type(regions[i]) ~= "string" or not regions[i]:match("^[%w-]+$") then
+      error("ecs.emulator.generate_fleet: 'regions' must list region IDs such as cn-hangzhou (#" .. i .. " is not)", 2)
+    end
+  end
+  for _, k in ipairs { "running", "offline", "windows" } do
+    local v = opts[k]
+    if v ~= nil and (type(v) ~= "number" or not (v >= 0 and v <= 1)) then
+      error("ecs.emulator.generate_fleet: '" .. k .. "' must be a fraction from 0 to 1", 2)
+    end
+  end
+  if opts.seed ~= nil and (type(opts.seed) ~= "number" or not (opts.seed > -2 ^ 53 and opts.seed < 2 ^ 53)) then
+    error("ecs.emulator.generate_fleet: 'seed' must be a finite number", 2)
+  end
+  if opts.prefix ~= nil and (type(opts.prefix) ~= "string" or #opts.prefix > 64) then
+    error("ecs.emulator.generate_fleet: 'prefix' must be a string of at most 64 bytes", 2)
   end
   local rng = ids.new(opts.seed or 1)
   local running, offline, windows = opts.running or 0.9, opts.offline or 0.05, opts.windows or 0.1

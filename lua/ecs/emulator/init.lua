@@ -73,8 +73,12 @@ local function check_options(o)
     opt_error("option 'fleet' must be a table or a path to a JSON file")
   end
   if o.time_scale ~= nil and o.time_scale <= 0 then opt_error("option 'time_scale' must be positive") end
+  local lim = o.request_log_limit
+  if lim ~= nil and (lim < 0 or lim ~= math.floor(lim)) then
+    opt_error("option 'request_log_limit' must be a whole number >= 0")
+  end
   local off = o.clock_offset
-  if off ~= nil and (off ~= off or off == math.huge or off == -math.huge) then
+  if off ~= nil and not (off >= -100 * 366 * 86400 and off <= 100 * 366 * 86400) then
     opt_error("option 'clock_offset' must be a finite number of seconds")
   end
   for id, c in pairs(o.credentials or {}) do
@@ -97,11 +101,21 @@ local function check_options(o)
   local q = o.quota or {}
   for k, v in pairs(q) do
     if k ~= "daily_invocations" and k ~= "commands" then opt_error("quota: unknown key '" .. tostring(k) .. "'") end
-    if type(v) ~= "number" or v < 0 then opt_error("quota." .. k .. " must be a non-negative number") end
+    if type(v) ~= "number" or not (v >= 0 and v < math.huge) then
+      opt_error("quota." .. k .. " must be a non-negative number")
+    end
   end
   for k, v in pairs(o.timing or {}) do
     if k ~= "delivery" and k ~= "run" then opt_error("timing: unknown key '" .. tostring(k) .. "'") end
-    if type(v) ~= "number" or v < 0 then opt_error("timing." .. k .. " must be a non-negative number") end
+    if type(v) ~= "number" or not (v >= 0 and v < math.huge) then
+      opt_error("timing." .. k .. " must be a non-negative number")
+    end
+  end
+  -- NaN and the infinities pass the type check; each would wreck the clock, the IDs or the log
+  for k, v in pairs(o) do
+    if type(v) == "number" and (v ~= v or v == math.huge or v == -math.huge) then
+      opt_error("option '" .. k .. "' must be a finite number, got " .. tostring(v))
+    end
   end
   return o
 end
@@ -264,8 +278,27 @@ local function handle_api(self, req, path)
   return resp
 end
 
+-- A request field of the wrong type (the host always fills strings and a
+-- header table; embedding code may not): the message names the field.
+local REQUEST_FIELDS = { method = "string", path = "string", query = "string", body = "string", headers = "table" }
+local function check_request_fields(req)
+  for name, want in pairs(REQUEST_FIELDS) do
+    local v = req[name]
+    if v ~= nil and type(v) ~= want then return ("'%s' must be a %s, got %s"):format(name, want, type(v)) end
+  end
+  for k, v in pairs(req.headers or {}) do
+    if type(k) ~= "string" or type(v) ~= "string" then return "'headers' must map names to strings" end
+  end
+  return nil
+end
+
 function Service:handle(req)
   if type(req) ~= "table" then error("ecs.emulator: handle expects a request table, got " .. type(req), 2) end
+  local bad = check_request_fields(req)
+  if bad then
+    local e = errors.new("InvalidParameter", "The request is malformed: " .. bad)
+    return response(self.st, 400, errors.body(e.code, e.message, self.st.ids:request_id(), "ecs.aliyuncs.com"))
+  end
   local path = req.path or "/"
   local ok, resp
   if path:sub(1, 11) == "/_emulator/" then
@@ -296,8 +329,12 @@ function Service:faults()
   return self.st.faults:list()
 end
 
+-- Largest clock move (100 years): beyond it dates stop being dates (1e300
+-- left every later call failing inside os.date).
+local MAX_SHIFT = 100 * 366 * 86400
+
 function Service:advance(seconds)
-  if type(seconds) ~= "number" or seconds < 0 then
+  if type(seconds) ~= "number" or not (seconds >= 0 and seconds <= MAX_SHIFT) then
     error("ecs.emulator: advance expects a non-negative number of seconds", 2)
   end
   self.st.clock:advance(seconds)
@@ -320,7 +357,7 @@ end
 
 -- Seconds the wall clock (Date header, timestamp check) runs away from real time.
 function Service:set_clock_offset(seconds)
-  if type(seconds) ~= "number" or seconds ~= seconds or seconds == math.huge or seconds == -math.huge then
+  if type(seconds) ~= "number" or not (seconds >= -MAX_SHIFT and seconds <= MAX_SHIFT) then
     error("ecs.emulator: set_clock_offset expects a finite number of seconds", 2)
   end
   self.st.clock:set_skew(seconds)
@@ -335,6 +372,12 @@ function Service:now()
 end
 
 function Service:requests(since, action)
+  if since ~= nil and type(since) ~= "number" then
+    error("ecs.emulator: requests expects 'since' to be a sequence number, got " .. type(since), 2)
+  end
+  if action ~= nil and type(action) ~= "string" then
+    error("ecs.emulator: requests expects 'action' to be an action name, got " .. type(action), 2)
+  end
   return self.st.log:list(since, action)
 end
 

@@ -9,12 +9,17 @@ local concat = table.concat
 
 local M = {}
 
+-- messages echo the caller's values: a 10 MB value must not make a 10 MB error
+local MAX_MESSAGE = 300
+
 local function raise(fname, msg)
+  if #msg > MAX_MESSAGE then msg = msg:sub(1, MAX_MESSAGE) .. "... (" .. #msg .. " bytes)" end
   error("frequency." .. fname .. ": " .. msg, 3)
 end
 
+-- whole numbers within 2^53 (format's %d fails beyond what an integer holds)
 local function is_int(v)
-  return type(v) == "number" and v == floor(v) and v > -math.huge and v < math.huge
+  return type(v) == "number" and v == floor(v) and v > -2 ^ 53 and v < 2 ^ 53
 end
 
 -- Offset seconds -> "GMT+H:MM".
@@ -82,9 +87,12 @@ end
 local function wall_of_table(t)
   local y, mo, d = t.year, t.month, t.day
   local h, mi, s = t.hour or 0, t.minute or t.min or 0, t.second or t.sec or 0
-  for name, v in pairs({ year = y, month = mo, day = d, hour = h, minute = mi, second = s }) do
+  -- a fixed list: a field left out (nil) must be reported too
+  local fields = { "year", y, "month", mo, "day", d, "hour", h, "minute", mi, "second", s } -- 12 slots
+  for i = 1, 11, 2 do
+    local v = fields[i + 1]
     if not is_int(v) then
-      raise("at", "date table field '" .. name .. "' must be a whole number, got " .. tostring(v))
+      raise("at", "date table field '" .. fields[i] .. "' must be a whole number, got " .. tostring(v))
     end
   end
   if mo < 1 or mo > 12 then raise("at", "month " .. mo .. " is out of range 1-12") end
@@ -133,12 +141,16 @@ function M.at(time, zone, opts)
 end
 
 -- One cron field from a Lua value: number, string, or a list of them.
+-- longest field string taken (a field of the service's syntax is far shorter)
+local MAX_FIELD = 1024
+
 local function field_text(fname, key, v)
   local tv = type(v)
   if tv == "number" then
     if not is_int(v) then raise(fname, key .. " must be a whole number, got " .. tostring(v)) end
     return format("%d", v)
   elseif tv == "string" then
+    if #v > MAX_FIELD then raise(fname, key .. ": " .. #v .. " bytes, longer than any cron field") end
     if v == "" or find(v, "%s") then raise(fname, key .. " must be a non-empty string without spaces") end
     if key == "weekday" or key == "month" then
       local u = upper(v)
@@ -202,6 +214,7 @@ function M.cron(spec, zone, fname)
   zone = M.zone(zone, fname)
   local text
   if type(spec) == "string" then
+    if #spec > 4096 then raise(fname, "spec of " .. #spec .. " bytes: longer than any schedule (at most 4096)") end
     text = spec
   elseif type(spec) == "table" then
     text = cron_from_table(fname, spec)
