@@ -32,6 +32,15 @@ static void fetch_digests(void) {
   md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
   md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 }
+/* Frees the fetched digests when the module is unloaded (Lua closes its C
+ * libraries at exit) or the process ends, so nothing is left unreachable. */
+#if defined(__GNUC__)
+__attribute__((destructor)) static void free_digests(void) {
+  EVP_MD_free(md_sha256);
+  EVP_MD_free(md_sha1);
+  md_sha256 = md_sha1 = NULL;
+}
+#endif
 static const EVP_MD *digest_sha256(void) {
   if (!CRYPTO_THREAD_run_once(&fetch_once, fetch_digests) || md_sha256 == NULL) return EVP_sha256();
   return md_sha256;
