@@ -15,6 +15,7 @@ for _, n in ipairs { "true", "false", "42", "-1", "0", "0.5", "NaN", "+inf", "-i
 end
 
 local HUGE = { ["10 MB string"] = true }
+local NONFINITE = { NaN = true, ["+inf"] = true, ["-inf"] = true, ["1e300"] = true }
 local NOT_TABLES = {}
 for _, n in ipairs { "true", "42", "-1", "0", "0.5", "NaN", "+inf", "-inf", "1e300", "function", "coroutine" } do
   NOT_TABLES[n] = true
@@ -24,6 +25,10 @@ M.LIST = {
   -- core.new frees the preset string, then raises on the wrong type: freed again at __gc (double free)
   { prefix = "core.new", where = "option user_agent", values = NOT_STRINGS, bug = "core-new-double-free" },
   { prefix = "core.new", where = "option version", values = NOT_STRINGS, bug = "core-new-double-free" },
+  -- client.c: a per-call 'timestamp' (and set_time_offset) of NaN, +-inf or 1e300 reaches
+  -- ecs_format_timestamp, whose (long long) cast and day arithmetic are then undefined (UBSan stops there)
+  { prefix = "cl:call", where = "option timestamp", values = NONFINITE, bug = "nonfinite-time" },
+  { prefix = "cl:prepare", where = "option timestamp", values = NONFINITE, bug = "nonfinite-time" },
   -- decode.c: a non-2xx JSON body without Code/Message gives an error with no message
   { prefix = "core.decode", where = "arg #1", values = { ["42"] = true, ["-1"] = true, ["0"] = true },
     bug = "decode-no-message" },

@@ -51,10 +51,26 @@ describe("open bugs #openbug", function()
     cl:close()
   end)
 
-  it("cl:call_batch rejects concurrency = NaN (passes 'n < 1 || n > MAX', then (size_t)NaN)", function()
-    local cl = core.new { endpoint = DEAD, access_key_id = "id", access_key_secret = "s" }
-    clear_raise("concurrency", cl.call_batch, cl, { { "DescribeRegions", {} } }, { concurrency = 0 / 0 })
-    cl:close()
+  it("cl:call and cl:prepare reject a non-finite or far-off 'timestamp' option (same UB; in a child)", function()
+    local rc, out, err = child([[
+      local cl = core.new { endpoint = "http://127.0.0.1:1", access_key_id = "id", access_key_secret = "s" }
+      for _, v in ipairs { 0 / 0, math.huge, -math.huge, 1e300 } do
+        local ok, msg = pcall(cl.prepare, cl, "DescribeRegions", {}, { timestamp = v })
+        if ok or not tostring(msg):find("timestamp", 1, true) then io.write("accepted ", tostring(v), "\n") end
+      end
+    ]])
+    assert.are.equal(0, rc, err)
+    assert.are.equal("", out)
+  end)
+
+  it("cl:call_batch rejects concurrency = NaN (passes 'n < 1 || n > MAX', then (size_t)NaN; in a child)", function()
+    local rc, out, err = child([[
+      local cl = core.new { endpoint = "http://127.0.0.1:1", access_key_id = "id", access_key_secret = "s" }
+      local ok, msg = pcall(cl.call_batch, cl, { { "DescribeRegions", {} } }, { concurrency = 0 / 0 })
+      if ok or not tostring(msg):find("concurrency", 1, true) then io.write("accepted") end
+    ]])
+    assert.are.equal(0, rc, err)
+    assert.are.equal("", out)
   end)
 
   it("cl:send names the headers when a header name is not a string (lua_tostring on the key broke lua_next)", function()
