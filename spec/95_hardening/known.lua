@@ -30,7 +30,10 @@ M.LIST = {
   { prefix = "cl:call", where = "option timestamp", values = NONFINITE, bug = "nonfinite-time" },
   { prefix = "cl:prepare", where = "option timestamp", values = NONFINITE, bug = "nonfinite-time" },
   -- decode.c: a non-2xx JSON body without Code/Message gives an error with no message
-  { prefix = "core.decode", where = "arg #1", values = { ["42"] = true, ["-1"] = true, ["0"] = true },
+  -- (on LuaJIT, luaL_checkinteger truncates 0.5, NaN, +-inf and 1e300 to such a status as well)
+  { prefix = "core.decode", where = "arg #1",
+    values = { ["42"] = true, ["-1"] = true, ["0"] = true, ["0.5"] = true, NaN = true, ["+inf"] = true,
+               ["-inf"] = true, ["1e300"] = true },
     bug = "decode-no-message" },
   -- errors quote the whole bad value: a 10 MB value makes a 10 MB message (C core, config, fleet options)
   { prefix = "core.new", where = "option endpoint", values = HUGE, bug = "echo-whole-value" },
