@@ -199,6 +199,7 @@ describe("secrets", function()
       local res, err = keep(c:describe_instances {})
       assert.is_nil(res)
       assert.are.equal("SignatureDoesNotMatch", err.code)
+      assert.are.equal("secret", err.diagnosis and err.diagnosis.kind, "no secret diagnosis")
       assert_no_signature(err, "SignatureDoesNotMatch error")
     end
     -- throttled twice, then answered
