@@ -235,6 +235,45 @@ describe("bad input", function()
     assert(#problems == 0, report(problems))
   end)
 
+  it("rejected calls, repeated, do not grow the Lua heap or the process's resident memory", function()
+    local function rss_kb()
+      local f = assert(io.open("/proc/self/statm", "r"), "no /proc/self/statm")
+      local pages = tonumber(f:read("*l"):match("^%d+%s+(%d+)"))
+      f:close()
+      return pages * 4
+    end
+    local cl = core.new { endpoint = DEAD, access_key_id = "id", access_key_secret = "s" }
+    local c = dead_client()
+    local svc = emulator.new {}
+    local cyclic = {}
+    cyclic.a = cyclic
+    local rounds = {
+      function() return core.new { endpoint = DEAD, access_key_id = "id", access_key_secret = "s", timeout = "x" } end,
+      function() return core.flatten { Parameters = cyclic } end,
+      function() return cl:prepare("InvokeCommand", { Parameters = { x = S.deep_map(40) } }) end,
+      function() return cl:call_batch({ { "DescribeRegions", { Parameters = cyclic } } }) end,
+      function() return c:invoke_command { CommandId = "c-1", InstanceId = { "i-1" }, Parameters = cyclic } end,
+      function() return c:call("DescribeInstances", {}, { bogus = 1 }) end,
+      function() return frequency.validate("0 0 25 * * ?") end,
+      function() return svc:handle { path = 42 } end,
+    }
+    local function run(n)
+      for _ = 1, n do
+        for _, f in ipairs(rounds) do pcall(f) end
+      end
+      collectgarbage()
+      collectgarbage()
+    end
+    run(200) -- warm up: caches, interned strings, allocator pools
+    local heap, rss = collectgarbage("count"), rss_kb()
+    run(2000)
+    local heap_growth, rss_growth = collectgarbage("count") - heap, rss_kb() - rss
+    cl:close()
+    c:close()
+    assert(heap_growth < 256, ("the Lua heap grew by %d KB"):format(heap_growth))
+    assert(rss_growth < 4096, ("resident memory grew by %d KB over 16,000 rejected calls"):format(rss_growth))
+  end)
+
   it("ecs.set_default_client takes a client or nil", function()
     local c = dead_client()
     ecs.set_default_client(c)
