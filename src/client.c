@@ -14,6 +14,8 @@
 
 #define MAX_CONCURRENCY 256
 #define MAX_HEADERS 16
+#define ECS_MAX_OFFSET 3155760000.0 /* 100 years, in seconds */
+#define ECS_MAX_EPOCH 253402300799.0 /* 9999-12-31T23:59:59Z */
 
 typedef struct client {
   CURL *easy;
@@ -136,18 +138,34 @@ static int l_tostring(lua_State *L) {
 
 /* ---- configuration ---- */
 
+/* Pushes at most the first 40 bytes of s (then "..."), for quoting a bad
+ * value in an error message without copying a huge one. */
+static const char *short_str(lua_State *L, const char *s) {
+  size_t n = strlen(s);
+  if (n <= 40) {
+    lua_pushstring(L, s);
+  } else {
+    lua_pushlstring(L, s, 40);
+    lua_pushliteral(L, "...");
+    lua_concat(L, 2);
+  }
+  return lua_tostring(L, -1);
+}
+
+
 static int set_endpoint(lua_State *L, client *c, const char *ep) {
   const char *p = strstr(ep, "://"), *auth, *slash;
   size_t alen;
   if (p == NULL || !((p - ep == 4 && strncmp(ep, "http", 4) == 0) || (p - ep == 5 && strncmp(ep, "https", 5) == 0)))
-    return luaL_error(L, "bad option 'endpoint': expected an http:// or https:// URL, got '%s'", ep);
+    return luaL_error(L, "bad option 'endpoint': expected an http:// or https:// URL, got '%s'", short_str(L, ep));
   auth = p + 3;
   slash = strchr(auth, '/');
   alen = slash ? (size_t)(slash - auth) : strlen(auth);
-  if (alen == 0) return luaL_error(L, "bad option 'endpoint': no host in '%s'", ep);
+  if (alen == 0) return luaL_error(L, "bad option 'endpoint': no host in '%s'", short_str(L, ep));
   if (strchr(ep, '?') || strchr(ep, '#'))
-    return luaL_error(L, "bad option 'endpoint': a query or fragment is not allowed in '%s'", ep);
+    return luaL_error(L, "bad option 'endpoint': a query or fragment is not allowed in '%s'", short_str(L, ep));
   free(c->url); free(c->host); free(c->path);
+  c->url = c->host = c->path = NULL; /* a raise below must not leave them dangling */
   c->host = (char *)malloc(alen + 1);
   if (c->host == NULL) return luaL_error(L, "not enough memory");
   memcpy(c->host, auth, alen);
@@ -172,6 +190,15 @@ static const char *opt_string(lua_State *L, int vidx, const char *key) {
   return lua_tostring(L, vidx);
 }
 
+/* Sets *slot to a copy of the string option at vidx. The old value is freed
+ * only once the new one exists, so a raise leaves the client consistent. */
+static void replace_str(lua_State *L, char **slot, int vidx, const char *key, int wipe) {
+  char *d = dup_str(L, opt_string(L, vidx, key));
+  if (wipe) wipe_free(slot);
+  else free(*slot);
+  *slot = d;
+}
+
 static double opt_seconds(lua_State *L, int vidx, const char *key) {
   double v;
   if (lua_type(L, vidx) != LUA_TNUMBER)
@@ -189,16 +216,16 @@ static void apply_config(lua_State *L, client *c, int cfg) {
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "bad config: option names must be strings");
     k = lua_tostring(L, -2);
     if (strcmp(k, "endpoint") == 0) set_endpoint(L, c, opt_string(L, v, k));
-    else if (strcmp(k, "region") == 0) { free(c->region); c->region = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "access_key_id") == 0) { free(c->akid); c->akid = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "access_key_secret") == 0) { wipe_free(&c->secret); c->secret = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "security_token") == 0) { wipe_free(&c->token); c->token = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "version") == 0) { free(c->version); c->version = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "user_agent") == 0) { free(c->ua); c->ua = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "ca_file") == 0) { free(c->ca_file); c->ca_file = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "ca_path") == 0) { free(c->ca_path); c->ca_path = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "proxy") == 0) { wipe_free(&c->proxy); c->proxy = dup_str(L, opt_string(L, v, k)); }
-    else if (strcmp(k, "no_proxy") == 0) { free(c->no_proxy); c->no_proxy = dup_str(L, opt_string(L, v, k)); }
+    else if (strcmp(k, "region") == 0) replace_str(L, &c->region, v, k, 0);
+    else if (strcmp(k, "access_key_id") == 0) replace_str(L, &c->akid, v, k, 0);
+    else if (strcmp(k, "access_key_secret") == 0) replace_str(L, &c->secret, v, k, 1);
+    else if (strcmp(k, "security_token") == 0) replace_str(L, &c->token, v, k, 1);
+    else if (strcmp(k, "version") == 0) replace_str(L, &c->version, v, k, 0);
+    else if (strcmp(k, "user_agent") == 0) replace_str(L, &c->ua, v, k, 0);
+    else if (strcmp(k, "ca_file") == 0) replace_str(L, &c->ca_file, v, k, 0);
+    else if (strcmp(k, "ca_path") == 0) replace_str(L, &c->ca_path, v, k, 0);
+    else if (strcmp(k, "proxy") == 0) replace_str(L, &c->proxy, v, k, 1);
+    else if (strcmp(k, "no_proxy") == 0) replace_str(L, &c->no_proxy, v, k, 0);
     else if (strcmp(k, "connect_timeout") == 0) c->http.connect_timeout_ms = (long)(opt_seconds(L, v, k) * 1000 + 0.5);
     else if (strcmp(k, "timeout") == 0) c->http.timeout_ms = (long)(opt_seconds(L, v, k) * 1000 + 0.5);
     else if (strcmp(k, "verify") == 0) {
@@ -208,9 +235,9 @@ static void apply_config(lua_State *L, client *c, int cfg) {
       const char *s = opt_string(L, v, k);
       if (strcmp(s, "v3") == 0) c->v3 = 1;
       else if (strcmp(s, "v2") == 0) c->v3 = 0;
-      else luaL_error(L, "bad option 'signature_version': expected \"v3\" or \"v2\", got '%s'", s);
+      else luaL_error(L, "bad option 'signature_version': expected \"v3\" or \"v2\", got '%s'", short_str(L, s));
     } else {
-      luaL_error(L, "bad config: unknown option '%s'", k);
+      luaL_error(L, "bad config: unknown option '%s'", short_str(L, k));
     }
     lua_pop(L, 1);
   }
@@ -252,18 +279,32 @@ static int l_set_credentials(lua_State *L) {
   client *c = check_client(L, 1);
   const char *id = luaL_checkstring(L, 2), *secret = luaL_checkstring(L, 3);
   const char *token = luaL_optstring(L, 4, NULL);
+  char *nid = dup_str(L, id), *nsecret, *ntoken = NULL;
+  nsecret = (char *)malloc(strlen(secret) + 1);
+  if (nsecret == NULL) { free(nid); return luaL_error(L, "not enough memory"); }
+  memcpy(nsecret, secret, strlen(secret) + 1);
+  if (token && *token) {
+    ntoken = (char *)malloc(strlen(token) + 1);
+    if (ntoken == NULL) { free(nid); wipe_free(&nsecret); return luaL_error(L, "not enough memory"); }
+    memcpy(ntoken, token, strlen(token) + 1);
+  }
+  /* swap only once every copy exists, so a failure leaves the old set whole */
   free(c->akid);
-  c->akid = dup_str(L, id);
+  c->akid = nid;
   wipe_free(&c->secret);
-  c->secret = dup_str(L, secret);
+  c->secret = nsecret;
   wipe_free(&c->token);
-  if (token && *token) c->token = dup_str(L, token);
+  c->token = ntoken;
   return 0;
 }
 
 static int l_set_time_offset(lua_State *L) {
   client *c = check_client(L, 1);
-  c->offset = luaL_checknumber(L, 2);
+  lua_Number off = luaL_checknumber(L, 2);
+  /* the signing clock must stay a real date: a century either way is plenty */
+  if (!(off >= -ECS_MAX_OFFSET && off <= ECS_MAX_OFFSET))
+    return luaL_argerror(L, 2, "set_time_offset: expected a finite number of seconds within 100 years");
+  c->offset = off;
   return 0;
 }
 
@@ -318,6 +359,8 @@ static void read_call_opts(lua_State *L, int opts, client *c, req_state *r, ecs_
       } else if (strcmp(k, "timestamp") == 0) {
         if (lua_type(L, v) != LUA_TNUMBER) luaL_error(L, "bad option 'timestamp': expected epoch seconds");
         ts = lua_tonumber(L, v);
+        if (!(ts >= 0 && ts <= ECS_MAX_EPOCH))
+          luaL_error(L, "bad option 'timestamp': expected epoch seconds from 1970 to 9999");
       } else if (strcmp(k, "timeout") == 0) {
         http->timeout_ms = (long)(opt_seconds(L, v, k) * 1000 + 0.5);
       } else if (strcmp(k, "connect_timeout") == 0) {
@@ -343,7 +386,15 @@ static void build_request(lua_State *L, client *c, const char *action, int param
   ecs_param *p;
   if (c->akid == NULL || c->secret == NULL)
     luaL_error(L, "no credentials: set access_key_id and access_key_secret");
-  if (*action == '\0') luaL_error(L, "bad action: empty name");
+  {
+    /* the name goes into a header (V3) and the signed parameters: API names only */
+    size_t i, n = strlen(action);
+    if (n == 0 || n > 128) luaL_error(L, "bad action: expected an API name of 1 to 128 letters and digits");
+    for (i = 0; i < n; i++)
+      if (!((action[i] >= 'A' && action[i] <= 'Z') || (action[i] >= 'a' && action[i] <= 'z') ||
+            (action[i] >= '0' && action[i] <= '9')))
+        luaL_error(L, "bad action '%s': an API name has only letters and digits", short_str(L, action));
+  }
   r->action = action;
   read_call_opts(L, opts, c, r, http);
   ecs_flatten(L, params);
@@ -534,9 +585,18 @@ static int do_call(lua_State *L, client *c, const char *action, int params, int 
   return finish_call(L, c, &c->x, action);
 }
 
+/* The action argument: a string without embedded NUL (build_request checks
+ * the characters). */
+static const char *check_action(lua_State *L, int idx) {
+  size_t n;
+  const char *a = luaL_checklstring(L, idx, &n);
+  if (strlen(a) != n) luaL_argerror(L, idx, "bad action: an API name has only letters and digits");
+  return a;
+}
+
 static int l_call(lua_State *L) {
   client *c = check_client(L, 1);
-  const char *action = luaL_checkstring(L, 2);
+  const char *action = check_action(L, 2);
   return do_call(L, c, action, 3, 4);
 }
 
@@ -548,7 +608,7 @@ static int l_action(lua_State *L) {
 
 static int l_prepare(lua_State *L) {
   client *c = check_client(L, 1);
-  const char *action = luaL_checkstring(L, 2);
+  const char *action = check_action(L, 2);
   req_state r;
   ecs_http_opts http;
   int i, top;
@@ -633,9 +693,16 @@ static void xfer_from_table(lua_State *L, client *c, int t, ecs_xfer *x, size_t 
     int h = lua_gettop(L);
     lua_pushnil(L);
     while (lua_next(L, h)) {
-      const char *k = lua_tostring(L, -2), *v = lua_tostring(L, -1);
-      if (lua_type(L, -2) != LUA_TSTRING || v == NULL)
+      const char *k, *v;
+      /* check the key's type first: lua_tostring would turn a number key into
+       * a string in place and break lua_next */
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
         luaL_error(L, "bad request #%d: headers must map names to strings", (int)index);
+      k = lua_tostring(L, -2);
+      v = lua_tostring(L, -1);
+      if (strpbrk(k, "\r\n:") != NULL || strpbrk(v, "\r\n") != NULL || strlen(k) != ecs_rawlen(L, -2) ||
+          strlen(v) != ecs_rawlen(L, -1))
+        luaL_error(L, "bad request #%d: a header name or value contains CR, LF, NUL or ':'", (int)index);
       if (strcmp(k, "host") != 0) {
         ecs_buf_reset(&c->tmp);
         ecs_buf_adds(&c->tmp, k);
@@ -680,7 +747,7 @@ static void batch_opts(lua_State *L, int idx, client *c, ecs_http_opts *http, si
     int v = lua_gettop(L);
     if (strcmp(k, "concurrency") == 0) {
       lua_Number n = lua_tonumber(L, v);
-      if (lua_type(L, v) != LUA_TNUMBER || n < 1 || n > MAX_CONCURRENCY)
+      if (lua_type(L, v) != LUA_TNUMBER || !(n >= 1 && n <= MAX_CONCURRENCY))
         luaL_error(L, "bad option 'concurrency': expected a number from 1 to %d", MAX_CONCURRENCY);
       *cap = (size_t)n;
     } else if (strcmp(k, "timeout") == 0) {
@@ -761,7 +828,8 @@ static int l_call_batch(lua_State *L) {
     call = lua_gettop(L);
     if (lua_type(L, call) != LUA_TTABLE) luaL_error(L, "bad call #%d: expected { action, params }", (int)(i + 1));
     lua_rawgeti(L, call, 1);
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "bad call #%d: the action name must be a string", (int)(i + 1));
+    if (lua_type(L, -1) != LUA_TSTRING || strlen(lua_tostring(L, -1)) != ecs_rawlen(L, -1))
+      luaL_error(L, "bad call #%d: the action name must be a string of letters and digits", (int)(i + 1));
     lua_pushvalue(L, -1);
     lua_rawseti(L, actions, (int)(i + 1));
     action = lua_tostring(L, -1);

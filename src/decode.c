@@ -229,6 +229,12 @@ int ecs_decode_response(lua_State *L, long status, const char *body, size_t len,
         else lua_pop(L, 1);
       }
     }
+    lua_getfield(L, -1, "message");
+    if (lua_type(L, -1) != LUA_TSTRING) { /* an error body without a message */
+      lua_pushfstring(L, "the service answered HTTP %d without an error message", (int)status);
+      lua_setfield(L, -3, "message");
+    }
+    lua_pop(L, 1);
     lua_remove(L, top + 1); /* decoded body */
   }
   if (hdr_idx) {

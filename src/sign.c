@@ -191,7 +191,12 @@ static void civil_from_days(long z, long *y, unsigned *m, unsigned *d) {
 }
 
 void ecs_format_timestamp(double epoch, char out[21]) {
-  long long t = (long long)epoch;
+  long long t;
+  /* clamp to the dates the format can hold (NaN counts as 0): casting an
+   * out-of-range double to an integer is undefined */
+  if (!(epoch >= -62135596800.0)) epoch = epoch != epoch ? 0 : -62135596800.0;
+  if (epoch > 253402300799.0) epoch = 253402300799.0;
+  t = (long long)epoch;
   long days, y;
   unsigned m, d;
   long secs;
