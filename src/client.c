@@ -187,6 +187,8 @@ static int set_endpoint(lua_State *L, client *c, const char *ep) {
 static const char *opt_string(lua_State *L, int vidx, const char *key) {
   if (lua_type(L, vidx) != LUA_TSTRING)
     luaL_error(L, "bad option '%s': expected a string, got %s", key, luaL_typename(L, vidx));
+  if (strlen(lua_tostring(L, vidx)) != ecs_rawlen(L, vidx)) /* C strings would silently stop at the NUL */
+    luaL_error(L, "bad option '%s': contains a NUL byte", key);
   return lua_tostring(L, vidx);
 }
 
@@ -279,7 +281,12 @@ static int l_set_credentials(lua_State *L) {
   client *c = check_client(L, 1);
   const char *id = luaL_checkstring(L, 2), *secret = luaL_checkstring(L, 3);
   const char *token = luaL_optstring(L, 4, NULL);
-  char *nid = dup_str(L, id), *nsecret, *ntoken = NULL;
+  char *nid, *nsecret, *ntoken = NULL;
+  int i;
+  for (i = 2; i <= 4; i++)
+    if (lua_type(L, i) == LUA_TSTRING && strlen(lua_tostring(L, i)) != ecs_rawlen(L, i))
+      return luaL_argerror(L, i, "contains a NUL byte");
+  nid = dup_str(L, id);
   nsecret = (char *)malloc(strlen(secret) + 1);
   if (nsecret == NULL) { free(nid); return luaL_error(L, "not enough memory"); }
   memcpy(nsecret, secret, strlen(secret) + 1);
@@ -676,12 +683,14 @@ static void xfer_from_table(lua_State *L, client *c, int t, ecs_xfer *x, size_t 
   luaL_checkstack(L, 6, NULL);
   if (lua_type(L, t) != LUA_TTABLE) luaL_error(L, "bad request #%d: expected a table", (int)index);
   lua_getfield(L, t, "method");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "bad request #%d: 'method' must be a string", (int)index);
   x->method = lua_isnil(L, -1) ? "POST" : lua_tostring(L, -1);
-  if (x->method == NULL) luaL_error(L, "bad request #%d: 'method' must be a string", (int)index);
   lua_pop(L, 1);
   lua_getfield(L, t, "url");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "bad request #%d: 'url' must be a string", (int)index);
   x->url = lua_isnil(L, -1) ? c->url : lua_tostring(L, -1);
-  if (x->url == NULL) luaL_error(L, "bad request #%d: 'url' must be a string", (int)index);
   lua_pop(L, 1);
   lua_getfield(L, t, "body");
   if (lua_isnil(L, -1)) { x->body = ""; x->body_len = 0; }
