@@ -1,6 +1,7 @@
 --- Local checks of the limits the service documents (reference §1, §2, §9),
 -- so a request it would reject fails before it is sent, with a message that
 -- names the limit. Returns params (possibly rewritten) or nil, err.
+local core = require "ecs.core"
 local errors = require "ecs.errors"
 local frequency = require "ecs.frequency"
 
@@ -103,7 +104,7 @@ function M.check(action, params, opts)
   if action == "InvokeCommand" or action == "RunCommand" then
     local p = params.Parameters
     if type(p) == "table" then
-      local n = 0
+      local n, approx = 0, 2
       for k, v in pairs(p) do
         n = n + 1
         if type(k) ~= "string" or k == "" or #k > 64 then
@@ -113,10 +114,26 @@ function M.check(action, params, opts)
           return fail(action, "ParameterType.NotSupported",
             ("Parameters.%s: values must be strings (got a %s)"):format(k, type(v)))
         end
+        approx = approx + #k + #v + 6
       end
       if n > 10 then
         return fail(action, "ParameterCount.ExceedLimit",
           ("Parameters: %d given, at most 10 per invocation"):format(n))
+      end
+      -- content + Parameters share one Base64 budget (reference §1.2); the
+      -- JSON is only built when the cheap upper bound comes near it
+      local content = action == "RunCommand" and type(params.CommandContent) == "string" and params.CommandContent or ""
+      local enc = params.ContentEncoding
+      local csize = (type(enc) == "string" and enc:lower() == "base64") and #content or b64len(#content)
+      local keep = params.KeepCommand
+      local lim = (action == "RunCommand" and not (keep == true or keep == "true")) and 24 * 1024 or 18 * 1024
+      if csize + b64len(approx) > lim then
+        local psize = b64len(#core.json_encode(p))
+        if csize + psize > lim then
+          return fail(action, "CmdContent.ExceedLimit",
+            ("CommandContent and Parameters: %d bytes once Base64-encoded, the limit is %d KB"):format(
+              csize + psize, lim / 1024))
+        end
       end
     end
     if params.RepeatMode ~= nil and not REPEAT_MODES[params.RepeatMode] then
