@@ -13,6 +13,7 @@ local errors = require "ecs.errors"
 local type, pairs, ipairs, error, tostring = type, pairs, ipairs, error, tostring
 local setmetatable, pcall = setmetatable, pcall
 local os_getenv = os.getenv
+local short = config.short
 
 local M = {}
 local Client = {}
@@ -49,7 +50,7 @@ function M.new(user_cfg)
   local cfg = config.check(user_cfg)
   cfg.region = cfg.region or os_getenv("ALIBABA_CLOUD_REGION_ID")
   if cfg.region ~= nil and not endpoints.valid_region(cfg.region) then
-    error(("ecs.new: bad option 'region': '%s' is not a region ID"):format(cfg.region), 2)
+    error(("ecs.new: bad option 'region': '%s' is not a region ID"):format(short(cfg.region)), 2)
   end
   local url, msg = endpoints.resolve(cfg)
   if not url then error("ecs.new: " .. msg, 2) end
@@ -184,9 +185,9 @@ end
 
 local CALL_OPTS = { retry = true, timeout = true, connect_timeout = true, validate = true }
 
-local function check_args(action, params, opts, level)
+local function check_args(action, params, opts, level, allowed)
   if type(action) ~= "string" or not action:match("^%u%w*$") then
-    error(("ecs: bad action name %s: expected an API action such as 'InvokeCommand'"):format(tostring(action)), level)
+    error(("ecs: bad action name %s: expected an API action such as 'InvokeCommand'"):format(short(action)), level)
   end
   if params ~= nil and type(params) ~= "table" then
     error(("ecs: %s: bad params: expected a table, got %s"):format(action, type(params)), level)
@@ -196,7 +197,9 @@ local function check_args(action, params, opts, level)
       error(("ecs: %s: bad options: expected a table, got %s"):format(action, type(opts)), level)
     end
     for k, v in pairs(opts) do
-      if not CALL_OPTS[k] then error(("ecs: %s: unknown call option '%s'"):format(action, tostring(k)), level) end
+      if not (allowed or CALL_OPTS)[k] then
+        error(("ecs: %s: unknown call option '%s'"):format(action, short(k)), level)
+      end
       if (k == "timeout" or k == "connect_timeout") and (type(v) ~= "number" or v ~= v or v <= 0 or v > 86400) then
         error(("ecs: %s: call option '%s' must be a number of seconds between 0 and 86400"):format(action, k), level)
       end
@@ -330,12 +333,34 @@ function Client:call(action, params, opts)
 end
 Client.request = Client.call
 
+local BATCH_OPTS = { concurrency = true, retry = true }
+M.MAX_CONCURRENCY = 256
+
+-- call_batch's options: { concurrency = 1..256 (whole), retry = policy | false }
+local function check_batch_opts(opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then
+    error(("ecs: call_batch: bad options: expected a table, got %s"):format(type(opts)), 3)
+  end
+  for k in pairs(opts) do
+    if not BATCH_OPTS[k] then
+      error(("ecs: call_batch: unknown option '%s' (concurrency, retry)"):format(short(k)), 3)
+    end
+  end
+  local n = opts.concurrency
+  if n ~= nil and (type(n) ~= "number" or n ~= math.floor(n) or n < 1 or n > M.MAX_CONCURRENCY) then
+    error(("ecs: call_batch: bad option 'concurrency': expected a whole number from 1 to %d, got %s")
+      :format(M.MAX_CONCURRENCY, short(n)), 3)
+  end
+  return opts
+end
+
 --- client:call_batch(calls, opts) -> list of { result, err }, one per call,
 -- sent concurrently (opts.concurrency, default 8); retryable failures are
 -- sent again (signed afresh, same ClientToken) under the retry policy.
 function Client:call_batch(calls, opts)
   if type(calls) ~= "table" then error("ecs: call_batch: expected a list of { action, params }", 2) end
-  opts = opts or {}
+  opts = check_batch_opts(opts)
   local out, pending, prepared = {}, {}, {}
   for i = 1, #calls do
     local c = calls[i]
@@ -412,8 +437,10 @@ function Client:call_batch(calls, opts)
 end
 
 --- client:prepare(action, params) -> signed request table (for custom transports)
+local PREPARE_OPTS = { validate = true }
+
 function Client:prepare(action, params, opts)
-  check_args(action, params, nil, 3)
+  check_args(action, params, opts, 3, PREPARE_OPTS)
   local p, err = self:prepare_params(action, params, opts)
   if not p then return nil, err end
   local t = self:transport()

@@ -4,6 +4,17 @@ local error, type, pairs, tostring, pcall = error, type, pairs, tostring, pcall
 
 local M = {}
 
+M.SHORT = 40
+
+--- short(v) -> text for an error message: a string cut to its first 40
+-- bytes (then "..."), anything else through tostring.
+function M.short(v)
+  if type(v) ~= "string" then return tostring(v) end
+  if #v <= M.SHORT then return v end
+  return v:sub(1, M.SHORT) .. "..."
+end
+local short = M.short
+
 -- raised without a position; check() re-raises at the caller of ecs.new
 local function fail(name, msg)
   error(("ecs.new: bad option '%s': %s"):format(name, msg), 0)
@@ -15,7 +26,7 @@ local function one_of(...)
     for i = 1, #allowed do
       if v == allowed[i] then return v end
     end
-    fail(name, ("expected one of %s, got %s"):format(table.concat(allowed, ", "), tostring(v)))
+    fail(name, ("expected one of %s, got %s"):format(table.concat(allowed, ", "), short(v)))
   end
 end
 
@@ -38,7 +49,7 @@ local function timeout(name, v)
   if type(v) ~= "table" then fail(name, "expected a number or { connect =, read = }") end
   local out = { connect = 5, read = 10 }
   for k, x in pairs(v) do
-    if k ~= "connect" and k ~= "read" then fail(name .. "." .. tostring(k), "unknown option") end
+    if k ~= "connect" and k ~= "read" then fail(name .. "." .. short(k), "unknown option") end
     out[k] = seconds(name .. "." .. k, x)
   end
   return out
@@ -55,7 +66,7 @@ local function tls(name, v)
       if type(x) ~= "string" then fail(name .. "." .. k, "expected a string") end
       out[k] = x
     else
-      fail(name .. "." .. tostring(k), "unknown option")
+      fail(name .. "." .. short(k), "unknown option")
     end
   end
   return out
@@ -81,8 +92,15 @@ local function ngx_opt(name, v)
   return res
 end
 
-local function table_opt(name, v)
-  if type(v) ~= "table" then fail(name, "expected a table") end
+-- quota = { daily_invocations = N }: the fleet functions' daily count per region
+local function quota(name, v)
+  if type(v) ~= "table" then fail(name, "expected a table { daily_invocations = }") end
+  for k, x in pairs(v) do
+    if k ~= "daily_invocations" then fail(name .. "." .. short(k), "unknown option (daily_invocations)") end
+    if type(x) ~= "number" or x ~= x or x < 0 or x ~= math.floor(x) or x == math.huge then
+      fail(name .. ".daily_invocations", "expected a whole number >= 0, got " .. short(x))
+    end
+  end
   return v
 end
 
@@ -109,7 +127,7 @@ M.schema = {
   random = kind "function",
   transport = one_of("curl", "ngx", "auto"),
   ngx = ngx_opt,
-  quota = table_opt,
+  quota = quota,
 }
 
 --- Validates a user config table; returns a new normalized table.
@@ -122,7 +140,7 @@ function M.check(user)
   for k, v in pairs(user) do
     if type(k) ~= "string" then error("ecs.new: option names must be strings", 3) end
     local check = M.schema[k]
-    if not check then error(("ecs.new: unknown option '%s'"):format(k), 3) end
+    if not check then error(("ecs.new: unknown option '%s'"):format(short(k)), 3) end
     local ok, res = pcall(check, k, v)
     if not ok then error(res, 3) end
     out[k] = res

@@ -19,6 +19,7 @@ local batches = require "ecs.fleet.batches"
 local report_m = require "ecs.fleet.report"
 local quota = require "ecs.fleet.quota"
 local errors = require "ecs.errors"
+local endpoints = require "ecs.endpoints"
 
 local type, pairs, ipairs, error, tostring, tonumber = type, pairs, ipairs, error, tostring, tonumber
 
@@ -101,7 +102,7 @@ local function check_fleet(where, opts, level)
   o.max_errors = options.max_errors(where, o.max_errors, level)
   options.kind(where, "wait", o.wait, "boolean", level)
   options.kind(where, "check_vpc", o.check_vpc, "boolean", level)
-  options.seconds(where, "wait_timeout", o.wait_timeout, level)
+  options.seconds(where, "wait_timeout", o.wait_timeout, level, options.MAX_WAIT)
   options.common(where, o, level)
   local periodic = params.Frequency ~= nil or (params.RepeatMode ~= nil and params.RepeatMode ~= "Once")
   if o.wait == nil then o.wait = not periodic end
@@ -209,8 +210,16 @@ local function rerun(self, rep, opts)
 end
 
 local function invocation_quota(self, region)
-  region = region or self.config.region
-  if type(region) ~= "string" then error("ecs: invocation_quota: no region given and none on the client", 2) end
+  if region == nil then
+    region = self.config.region
+    if region == nil then error("ecs: invocation_quota: no region given and none on the client", 2) end
+  end
+  if type(region) ~= "string" then
+    error(("ecs: invocation_quota: bad region: expected a region ID string, got %s"):format(type(region)), 2)
+  end
+  if not endpoints.valid_region(region) then
+    error(("ecs: invocation_quota: bad region '%s': not a region ID"):format(options.short(region)), 2)
+  end
   return quota.status(self, region)
 end
 

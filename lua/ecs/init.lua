@@ -5,6 +5,8 @@ local core = require "ecs.core"
 local client = require "ecs.client"
 local errors = require "ecs.errors"
 
+local type, getmetatable, error = type, getmetatable, error
+
 local M = {
   _VERSION = core._VERSION,
   API_VERSION = core.API_VERSION,
@@ -23,8 +25,23 @@ function M.default_client()
   return default
 end
 
---- Replaces the default client (nil resets it).
+-- whether c is a client of ecs.new (or of a class built on ecs.Client)
+local function is_client(c)
+  local mt = type(c) == "table" and getmetatable(c)
+  for _ = 1, 8 do
+    if type(mt) ~= "table" then return false end
+    if mt == client.Client or mt.__index == client.Client then return true end
+    mt = type(mt.__index) == "table" and getmetatable(mt.__index)
+  end
+  return false
+end
+
+--- Replaces the default client (nil resets it). Raises for anything but a
+-- client of ecs.new or nil.
 function M.set_default_client(c)
+  if c ~= nil and not is_client(c) then
+    error(("ecs.set_default_client: expected a client of ecs.new or nil, got %s"):format(type(c)), 2)
+  end
   default = c
 end
 

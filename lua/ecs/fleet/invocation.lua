@@ -8,6 +8,7 @@ local sender = require "ecs.fleet.send"
 local wait = require "ecs.fleet.wait"
 local classify = require "ecs.fleet.classify"
 local errors = require "ecs.errors"
+local endpoints = require "ecs.endpoints"
 
 local type, pairs, ipairs, error, tonumber, math_min = type, pairs, ipairs, error, tonumber, math.min
 
@@ -33,9 +34,12 @@ end
 local function check_options(where, opts, allowed)
   if opts == nil then opts = {} end
   local extra, o = options.split(where, opts, allowed, 3)
-  for k in pairs(extra) do error(("ecs: %s: unknown option '%s'"):format(where, k), 3) end
+  for k in pairs(extra) do error(("ecs: %s: unknown option '%s'"):format(where, options.short(k)), 3) end
   options.common(where, o, 3)
   options.kind(where, "region", o.region, "string", 3)
+  if o.region ~= nil and not endpoints.valid_region(o.region) then
+    options.bad(where, "region", ("'%s' is not a region ID"):format(options.short(o.region)), 3)
+  end
   return o
 end
 
@@ -119,8 +123,8 @@ function M.wait(self, invoke_id, opts)
   local where = "wait_invocation"
   check_id(where, invoke_id)
   local o = check_options(where, opts, WAIT_OPTIONS)
-  options.seconds(where, "timeout", o.timeout, 2)
-  options.seconds(where, "command_timeout", o.command_timeout, 2)
+  options.seconds(where, "timeout", o.timeout, 2, options.MAX_WAIT)
+  options.seconds(where, "command_timeout", o.command_timeout, 2, options.MAX_WAIT)
   local instances = o.instances
   if instances ~= nil then
     instances = targets.check(where, { InstanceId = instances }, 2).ids

@@ -1,10 +1,18 @@
 --- Checks of the client-side options of the fleet functions. A wrong type or
 -- an unknown option raises at once, naming it.
-local type, pairs, ipairs, tostring, error, tonumber = type, pairs, ipairs, tostring, error, tonumber
+local type, pairs, ipairs, error, tonumber = type, pairs, ipairs, error, tonumber
 local math_floor = math.floor
 local wait = require "ecs.fleet.wait"
+local short = require("ecs.config").short
 
 local M = {}
+
+M.short = short
+-- upper bounds of the numeric options: a day for grace and slack, a week for
+-- a wait deadline or a command's timeout, calls per second for rate
+M.MAX_SECONDS = 86400
+M.MAX_WAIT = 7 * 86400
+M.MIN_RATE, M.MAX_RATE = 0.001, 10000
 
 local function bad(where, name, msg, level)
   error(("ecs: %s: bad option '%s': %s"):format(where, name, msg), level + 1)
@@ -14,7 +22,7 @@ M.bad = bad
 function M.whole(where, name, v, lo, hi, level)
   if v == nil then return nil end
   if type(v) ~= "number" or v ~= math_floor(v) or v < lo or v > hi then
-    bad(where, name, ("expected a whole number from %d to %d, got %s"):format(lo, hi, tostring(v)), level + 1)
+    bad(where, name, ("expected a whole number from %d to %d, got %s"):format(lo, hi, short(v)), level + 1)
   end
   return v
 end
@@ -26,10 +34,13 @@ function M.kind(where, name, v, want, level)
   return v
 end
 
-function M.seconds(where, name, v, level)
+--- seconds(where, name, v, level [, max]): nil or a number of seconds from 0
+-- to max (default MAX_SECONDS, a day).
+function M.seconds(where, name, v, level, max)
   if v == nil then return nil end
-  if type(v) ~= "number" or v ~= v or v < 0 or v == math.huge then
-    bad(where, name, ("expected a number of seconds >= 0, got %s"):format(tostring(v)), level + 1)
+  max = max or M.MAX_SECONDS
+  if type(v) ~= "number" or v ~= v or v < 0 or v > max then
+    bad(where, name, ("expected a number of seconds from 0 to %d, got %s"):format(max, short(v)), level + 1)
   end
   return v
 end
@@ -48,7 +59,8 @@ function M.max_errors(where, v, level)
     local p = v:match("^%s*(%d+%.?%d*)%s*%%%s*$")
     p = p and tonumber(p)
     if not p or p > 100 then
-      bad(where, "max_errors", ("expected a count or a percentage such as \"5%%\", got '%s'"):format(v), level + 1)
+      bad(where, "max_errors", ("expected a count or a percentage such as \"5%%\", got '%s'"):format(short(v)),
+        level + 1)
     end
     return { percent = p }
   end
@@ -73,8 +85,10 @@ end
 -- (concurrency, rate, hooks, grace, slack, poll); o.poll is normalized.
 function M.common(where, o, level)
   M.whole(where, "concurrency", o.concurrency, 1, 100, level + 1)
-  if o.rate ~= nil and (type(o.rate) ~= "number" or o.rate ~= o.rate or o.rate <= 0) then
-    bad(where, "rate", "expected calls per second above 0", level + 1)
+  local rate = o.rate
+  if rate ~= nil and (type(rate) ~= "number" or rate ~= rate or rate < M.MIN_RATE or rate > M.MAX_RATE) then
+    bad(where, "rate", ("expected calls per second from %g to %d, got %s"):format(M.MIN_RATE, M.MAX_RATE,
+      short(rate)), level + 1)
   end
   for _, k in ipairs { "on_result", "on_progress", "on_batch", "on_launch" } do
     M.kind(where, k, o[k], "function", level + 1)
@@ -100,7 +114,7 @@ function M.split(where, opts, allowed, level)
     elseif allowed[k] then
       client[k] = v
     else
-      error(("ecs: %s: unknown option '%s'"):format(where, k), level + 1)
+      error(("ecs: %s: unknown option '%s'"):format(where, short(k)), level + 1)
     end
   end
   return params, client

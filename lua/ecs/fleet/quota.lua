@@ -20,8 +20,12 @@ function M.limit(client)
   return n
 end
 
+local function day(client)
+  return os_date("!%Y-%m-%d", math_floor(client.clock()))
+end
+
 local function key(client, region)
-  return tostring(region) .. " " .. os_date("!%Y-%m-%d", math_floor(client.clock()))
+  return tostring(region) .. " " .. day(client)
 end
 
 -- The count lives on the client; inside nginx with `ngx = { shared_dict = }`
@@ -60,12 +64,11 @@ end
 
 --- status(client, region) -> { region =, day =, used =, limit =, remaining = }
 function M.status(client, region)
-  local k = key(client, region)
   local used = used_count(client, region)
   local limit = M.limit(client)
   local remaining = limit - used
   if remaining < 0 then remaining = 0 end
-  return { region = region, day = k:match("(%S+)$"), used = used, limit = limit, remaining = remaining }
+  return { region = region, day = day(client), used = used, limit = limit, remaining = remaining }
 end
 
 --- check(client, region, n) -> true | nil, err when n more invocations would cross the quota.

@@ -19,7 +19,7 @@ function M.check(where, opts, level)
   for k in pairs(params) do
     if k ~= "Frequency" and k ~= "ContainerId" and k ~= "ContainerName" and k ~= "RegionId" then
       error(("ecs: %s: unknown option '%s' (service names taken: Frequency, ContainerId, ContainerName, "
-        .. "RegionId)"):format(where, k), level)
+        .. "RegionId)"):format(where, options.short(k)), level)
     end
   end
   if o.targets == nil then error(("ecs: %s: missing option 'targets'"):format(where), level) end

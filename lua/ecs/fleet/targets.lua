@@ -4,6 +4,7 @@
 local type, pairs, ipairs, tostring, error = type, pairs, ipairs, tostring, error
 
 local copy = require("ecs.fleet.options").copy
+local short = require("ecs.config").short
 
 local M = {}
 
@@ -48,7 +49,7 @@ local function check_tags(where, tags, level)
     for k, v in pairs(tags) do
       if type(k) ~= "string" or k == "" then bad(where, "tag names must be non-empty strings", level + 1) end
       if type(v) ~= "string" and type(v) ~= "number" then
-        bad(where, ("tag '%s' must have a string value"):format(k), level + 1)
+        bad(where, ("tag '%s' must have a string value"):format(short(k)), level + 1)
       end
       keys[#keys + 1] = k
     end
@@ -85,7 +86,7 @@ function M.check(where, t, level)
   for k in pairs(t) do
     if not KEYS[k] then
       bad(where, ("unknown key '%s' (InstanceId, tags, name, status, vpc_id, resource_group_id, zone_id, "
-        .. "filter, all)"):format(tostring(k)), level)
+        .. "filter, all)"):format(short(k)), level)
     end
   end
   local out = {
@@ -100,7 +101,7 @@ function M.check(where, t, level)
     all = t.all,
   }
   if out.status and not STATUSES[out.status] then
-    bad(where, ("'status' must be Pending, Running, Starting, Stopping or Stopped, got '%s'"):format(out.status),
+    bad(where, ("'status' must be Pending, Running, Starting, Stopping or Stopped, got '%s'"):format(short(out.status)),
       level)
   end
   if out.filter ~= nil and type(out.filter) ~= "function" then

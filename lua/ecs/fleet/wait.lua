@@ -13,12 +13,19 @@ M.PAGE_SIZE = 50
 M.defaults = { grace = 30, slack = 120, command_timeout = 60,
                poll = { min = 1, max = 15, factor = 1.5, jitter = 0.2 } }
 
-local POLL_KEYS = { min = true, max = true, factor = true, jitter = true }
+-- the largest value of each poll key (an hour between polls at most)
+local POLL_KEYS = { min = 3600, max = 3600, factor = 10, jitter = 1 }
 
-local function positive(where, name, v, level)
-  if type(v) ~= "number" or v ~= v or v < 0 or v == math.huge then
-    error(("ecs: %s: bad option '%s': expected a number of seconds >= 0, got %s"):format(where, name,
-      tostring(v)), level + 1)
+local function short(v)
+  if type(v) == "string" and #v > 40 then return v:sub(1, 40) .. "..." end
+  return tostring(v)
+end
+
+local function positive(where, name, v, level, max)
+  max = max or math.huge
+  if type(v) ~= "number" or v ~= v or v < 0 or v == math.huge or v > max then
+    error(("ecs: %s: bad option '%s': expected a number from 0 to %g, got %s"):format(where, name,
+      max, short(v)), level + 1)
   end
   return v
 end
@@ -34,10 +41,10 @@ function M.check_poll(where, p, level)
   end
   for k, v in pairs(p) do
     if not POLL_KEYS[k] then
-      error(("ecs: %s: bad option 'poll.%s': unknown (min, max, factor, jitter)"):format(where, tostring(k)),
+      error(("ecs: %s: bad option 'poll.%s': unknown (min, max, factor, jitter)"):format(where, short(k)),
         level + 1)
     end
-    out[k] = positive(where, "poll." .. k, v, level + 1)
+    out[k] = positive(where, "poll." .. k, v, level + 1, POLL_KEYS[k])
   end
   if out.min <= 0 then error(("ecs: %s: bad option 'poll.min': must be above 0"):format(where), level + 1) end
   if out.max < out.min then out.max = out.min end
@@ -103,6 +110,7 @@ local function fetch(send, list)
       if not res then
         s.err = a[2]
       else
+        w.answered = (w.answered or 0) + 1
         local inv = type(res.Invocation) == "table" and res.Invocation or {}
         local set = type(inv.InvocationResults) == "table" and inv.InvocationResults.InvocationResult
         if type(set) == "table" then
@@ -158,7 +166,10 @@ local function absorb(client, w, s, hooks)
       w.error = e
       return true, e
     end
-    if not NOT_FOUND[e.code] then w.missed = (w.missed or 0) + 1 end
+    if not NOT_FOUND[e.code] then
+      w.missed = (w.missed or 0) + 1
+      w.last_error = e
+    end
     entries = {}
   end
   for _, e in ipairs(entries) do
@@ -186,6 +197,12 @@ local function absorb(client, w, s, hooks)
     end
   end
   if #w.order == 0 then
+    if now >= w.grace_until and not w.answered and w.last_error then
+      -- no poll got through: the reason is that error, not a missing invocation
+      w.error = w.last_error
+      w.done = true
+      return true, w.last_error
+    end
     if now >= w.grace_until then
       local e = require("ecs.errors").new { code = "InvalidInvokeId.NotFound", action = "DescribeInvocationResults",
         message = ("invocation %s has no execution records"):format(tostring(w.InvokeId)) }

@@ -23,7 +23,11 @@ function M.check_options(o)
   if type(o) ~= "table" then error("ngx: expected a table", 2) end
   for k, v in pairs(o) do
     local want = OPTIONS[k]
-    if not want then error(("ngx: unknown option '%s'"):format(tostring(k)), 2) end
+    if not want then
+      local name = tostring(k)
+      if #name > 40 then name = name:sub(1, 40) .. "..." end
+      error(("ngx: unknown option '%s'"):format(name), 2)
+    end
     if type(v) ~= want then error(("ngx: '%s' must be a %s"):format(k, want), 2) end
     if want == "number" and (v ~= v or v <= 0 or v == math.huge) then
       error(("ngx: '%s' must be a positive number"):format(k), 2)
