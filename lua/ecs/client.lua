@@ -186,7 +186,7 @@ end
 local CALL_OPTS = { retry = true, timeout = true, connect_timeout = true, validate = true }
 
 local function check_args(action, params, opts, level, allowed)
-  if type(action) ~= "string" or not action:match("^%u%w*$") then
+  if type(action) ~= "string" or #action > 128 or not action:match("^%u%w*$") then
     error(("ecs: bad action name %s: expected an API action such as 'InvokeCommand'"):format(short(action)), level)
   end
   if params ~= nil and type(params) ~= "table" then

@@ -15,9 +15,16 @@ function M.short(v)
 end
 local short = M.short
 
+-- a nested checker's message with each quoted value cut to 40 bytes
+local function cut_quoted(msg)
+  return (tostring(msg):gsub("'([^']*)'", function(x)
+    if #x > M.SHORT then return "'" .. x:sub(1, M.SHORT) .. "...'" end
+  end))
+end
+
 -- raised without a position; check() re-raises at the caller of ecs.new
 local function fail(name, msg)
-  error(("ecs.new: bad option '%s': %s"):format(name, msg), 0)
+  error(("ecs.new: bad option '%s': %s"):format(name, cut_quoted(msg)), 0)
 end
 
 local function one_of(...)

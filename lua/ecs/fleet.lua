@@ -180,7 +180,9 @@ local RERUN_OPTIONS = { max = true }
 --- client:rerun(report, opts) -> report | nil, err: the infra instances of report, run again.
 local function rerun(self, rep, opts)
   local where = "rerun"
-  if type(rep) ~= "table" or type(rep.results) ~= "table" or type(rep.request) ~= "table" then
+  local req = type(rep) == "table" and rep.request
+  if type(rep) ~= "table" or type(rep.results) ~= "table" or type(req) ~= "table" or type(req.params) ~= "table"
+    or type(req.options) ~= "table" then
     error(("ecs: %s: bad report: expected the report of invoke_fleet"):format(where), 2)
   end
   opts = opts or {}

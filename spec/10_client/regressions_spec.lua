@@ -120,5 +120,16 @@ describe("client regressions", function()
     local msg = raises("unknown option", ecs.new, { [HUGE] = 1 })
     assert.is_nil(msg:find(string.rep("A", 41), 1, true))
     raises("timeout.AAAA", ecs.new, { timeout = { [HUGE] = 1 } })
+    -- the nested checkers' messages too (retry, credentials)
+    for _, k in ipairs { "retry", "credentials" } do
+      msg = raises("bad option '" .. k .. "'", ecs.new, { endpoint = "http://127.0.0.1:1", [k] = { [HUGE] = 1 } })
+      assert.is_truthy(msg:find(string.rep("A", 40) .. "...", 1, true), msg)
+    end
+  end)
+
+  it("a call with a 10 MB action name is refused by the client, quoting 40 bytes of it", function()
+    local c = client()
+    local msg = raises("ecs: bad action name " .. string.rep("A", 40) .. "...", c.call, c, HUGE, {})
+    assert.is_nil(msg:find(string.rep("A", 41), 1, true))
   end)
 end)

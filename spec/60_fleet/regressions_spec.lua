@@ -102,6 +102,14 @@ describe("fleet regressions", function()
     assert.is_truthy(msg:find(string.rep("A", 40) .. "...", 1, true), msg)
   end)
 
+  it("rerun checks the report's request before reading it", function()
+    local c = dead_client()
+    for _, rep in ipairs { { results = {}, request = {} }, { results = {}, request = { params = {} } },
+                           { results = {}, request = { options = {} } } } do
+      raises("rerun: bad report: expected the report of invoke_fleet", c.rerun, c, rep)
+    end
+  end)
+
   it("wait_invocation reports the network error when no poll got through", function()
     local c = dead_client()
     local res, err = c:wait_invocation("t-123", { timeout = 60 })
