@@ -1,8 +1,6 @@
--- Bad-input bugs found by bad_input_spec.lua in code this folder does not own
--- (the C core, the client, the config, the fleet layer). Each spec asserts
--- the right behaviour and fails until the bug is fixed; the walk skips these
--- exact inputs (known.lua). Repros that crash or hang run in a child process.
--- Tagged #openbug: `busted --exclude-tags=openbug` leaves them out.
+-- Bugs the bad-input walk (bad_input_spec.lua) found in the C core, the
+-- client, the config and the fleet layer, all fixed: one spec each keeps the
+-- right behaviour pinned. Repros that crashed or hung run in a child process.
 local core = require "ecs.core"
 local ecs = require "ecs"
 local S = require "95_hardening.support"
@@ -29,7 +27,7 @@ local function child(source)
   return rc, out, err
 end
 
-describe("open bugs #openbug", function()
+describe("bugs found by the bad-input walk", function()
   it("core.new with a non-string user_agent or version raises without a double free at collection", function()
     for _, key in ipairs { "user_agent", "version" } do
       local rc, out, err = child(([[
