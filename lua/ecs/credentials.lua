@@ -8,6 +8,7 @@
 -- A provider is any table with get() -> credentials | nil, err, where
 -- credentials = { access_key_id, access_key_secret, security_token, expiration }.
 local errors = require "ecs.errors"
+local short = require("ecs.config").short
 local common = require "ecs.credentials.common"
 
 local type, pairs, ipairs, tostring, error, os_getenv = type, pairs, ipairs, tostring, error, os.getenv
@@ -36,7 +37,7 @@ local function check_metadata(v)
   if type(v) ~= "table" then error("credentials: 'metadata' must be a table or false", 3) end
   for k, x in pairs(v) do
     local want = METADATA[k]
-    if not want then error(("credentials: unknown option 'metadata.%s'"):format(tostring(k)), 3) end
+    if not want then error(("credentials: unknown option 'metadata.%s'"):format(short(k)), 3) end
     if type(x) ~= want then error(("credentials: 'metadata.%s' must be a %s"):format(k, want), 3) end
   end
   if v.url and not v.url:match("^https?://[^/]+") then
@@ -52,7 +53,7 @@ function M.check_config(v)
   local out = {}
   for k, x in pairs(v) do
     local want = OPTIONS[k]
-    if not want then error(("credentials: unknown option '%s'"):format(tostring(k)), 2) end
+    if not want then error(("credentials: unknown option '%s'"):format(short(k)), 2) end
     if want == "metadata" then
       out[k] = check_metadata(x)
     else

@@ -1,6 +1,7 @@
 --- Retry policy: which failures are retried, how long to wait, and the loop
 -- that signs every attempt afresh while keeping one ClientToken.
 local core = require "ecs.core"
+local short = require("ecs.config").short
 
 local type, pairs, tostring, error, tonumber = type, pairs, tostring, error, tonumber
 local math_min, math_max, math_floor = math.min, math.max, math.floor
@@ -20,7 +21,7 @@ function M.check_config(v)
   for k, x in pairs(v) do
     local want = KEYS[k]
     if not want then
-      error(("retry: unknown option '%s' (known: attempts, base_delay, max_delay, max_time)"):format(tostring(k)), 2)
+      error(("retry: unknown option '%s' (known: attempts, base_delay, max_delay, max_time)"):format(short(k)), 2)
     end
     if type(x) ~= "number" or x ~= x or x < 0 or x == math.huge then
       error(("retry: '%s' must be a non-negative finite number"):format(k), 2)
