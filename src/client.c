@@ -18,9 +18,9 @@
 #define ECS_MAX_EPOCH 253402300799.0 /* 9999-12-31T23:59:59Z */
 
 typedef struct client {
-  CURL *easy;
+  ecs_handle easy;
   CURLM *multi;
-  CURL *pool[MAX_CONCURRENCY];
+  ecs_handle pool[MAX_CONCURRENCY];
   size_t npool;
   ecs_http_opts http;
   char *url, *host, *path, *region, *akid, *secret, *token, *version, *ua;
@@ -86,14 +86,13 @@ static void client_release(client *c) {
   if (c->closed) return;
   c->closed = 1;
   for (i = 0; i < c->npool; i++) {
-    if (c->multi) curl_multi_remove_handle(c->multi, c->pool[i]);
-    curl_easy_cleanup(c->pool[i]);
+    if (c->multi) curl_multi_remove_handle(c->multi, c->pool[i].e);
+    ecs_handle_free(&c->pool[i]);
   }
   c->npool = 0;
   if (c->multi) curl_multi_cleanup(c->multi);
-  if (c->easy) curl_easy_cleanup(c->easy);
+  ecs_handle_free(&c->easy);
   c->multi = NULL;
-  c->easy = NULL;
   ecs_xfer_free(&c->x);
   ecs_buf_free(&c->body);
   ecs_buf_free(&c->sts);
@@ -271,9 +270,8 @@ int ecs_client_new(lua_State *L) {
   c->ua = dup_str(L, "aliyun-ecs-lua");
   apply_config(L, c, 1);
   if (c->url == NULL) luaL_error(L, "bad config: option 'endpoint' is required");
-  c->easy = curl_easy_init();
   c->multi = curl_multi_init();
-  if (c->easy == NULL || c->multi == NULL) luaL_error(L, "libcurl could not create a handle");
+  if (ecs_handle_init(&c->easy) != 0 || c->multi == NULL) luaL_error(L, "libcurl could not create a handle");
   return 1;
 }
 
@@ -585,7 +583,7 @@ static int do_call(lua_State *L, client *c, const char *action, int params, int 
   c->x.url = c->url;
   c->x.body = c->body.p;
   c->x.body_len = c->body.len;
-  ecs_http_perform(c->easy, &http, &c->x);
+  ecs_http_perform(&c->easy, &http, &c->x);
   curl_slist_free_all(c->x.headers);
   c->x.headers = NULL;
   lua_settop(L, top);
@@ -778,7 +776,7 @@ static int l_send(lua_State *L) {
   batch_opts(L, 3, c, &http, &cap);
   lua_settop(L, 2);
   xfer_from_table(L, c, 2, &c->x, 1);
-  ecs_http_perform(c->easy, &http, &c->x);
+  ecs_http_perform(&c->easy, &http, &c->x);
   curl_slist_free_all(c->x.headers);
   c->x.headers = NULL;
   push_response(L, c, &c->x);

@@ -39,15 +39,32 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud) {
   return b->oom ? 0 : n;
 }
 
-static void setup(CURL *e, const ecs_http_opts *o, ecs_xfer *x) {
+int ecs_handle_init(ecs_handle *h) {
+  memset(h, 0, sizeof *h);
+  h->e = curl_easy_init();
+  return h->e ? 0 : -1;
+}
+
+void ecs_handle_free(ecs_handle *h) {
+  if (h->e) curl_easy_cleanup(h->e);
+  free(h->url);
+  memset(h, 0, sizeof *h);
+}
+
+static int same_opts(const ecs_http_opts *a, const ecs_http_opts *b) {
+  return a->connect_timeout_ms == b->connect_timeout_ms && a->timeout_ms == b->timeout_ms &&
+         a->verify == b->verify && a->ca_file == b->ca_file && a->ca_path == b->ca_path &&
+         a->proxy == b->proxy && a->no_proxy == b->no_proxy && a->user_agent == b->user_agent;
+}
+
+/* Options that stay the same from one request to the next. The string
+ * options point at the client's own copies, so comparing pointers is enough. */
+static void setup_handle(ecs_handle *h, const ecs_http_opts *o) {
+  CURL *e = h->e;
+  if (h->ready && same_opts(&h->applied, o)) return;
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_URL, x->url);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &x->resp_body);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &x->resp_headers);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, o->verify ? 1L : 0L);
@@ -64,6 +81,25 @@ static void setup(CURL *e, const ecs_http_opts *o, ecs_xfer *x) {
   curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  h->applied = *o;
+  h->ready = 1;
+}
+
+static void setup(ecs_handle *h, const ecs_http_opts *o, ecs_xfer *x) {
+  CURL *e = h->e;
+  setup_handle(h, o);
+  if (h->url == NULL || strcmp(h->url, x->url) != 0) {
+    size_t n = strlen(x->url);
+    char *copy = (char *)malloc(n + 1);
+    curl_easy_setopt(e, CURLOPT_URL, x->url); /* libcurl keeps its own copy */
+    free(h->url);
+    h->url = copy; /* NULL on OOM: the URL is then simply set again next time */
+    if (copy) memcpy(copy, x->url, n + 1);
+  }
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, &x->resp_body);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, &x->resp_headers);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
   if (strcmp(x->method, "GET") == 0) {
     curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
@@ -97,14 +133,14 @@ static void finish(CURL *e, ecs_xfer *x, CURLcode rc) {
   curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
 }
 
-void ecs_http_perform(CURL *easy, const ecs_http_opts *o, ecs_xfer *x) {
+void ecs_http_perform(ecs_handle *h, const ecs_http_opts *o, ecs_xfer *x) {
   CURLcode rc;
-  setup(easy, o, x);
-  rc = curl_easy_perform(easy);
-  finish(easy, x, rc);
+  setup(h, o, x);
+  rc = curl_easy_perform(h->e);
+  finish(h->e, x, rc);
 }
 
-int ecs_http_batch(CURLM *multi, CURL **pool, size_t *npool, size_t cap, const ecs_http_opts *o,
+int ecs_http_batch(CURLM *multi, ecs_handle *pool, size_t *npool, size_t cap, const ecs_http_opts *o,
                    ecs_xfer *xs, size_t n) {
   size_t next = 0, done = 0, i;
   size_t *slot_of; /* which xfer each pooled handle runs; (size_t)-1 when idle */
@@ -116,8 +152,7 @@ int ecs_http_batch(CURLM *multi, CURL **pool, size_t *npool, size_t cap, const e
   if (slot_of == NULL) return -1;
   for (i = 0; i < cap; i++) {
     if (i >= *npool) {
-      pool[i] = curl_easy_init();
-      if (pool[i] == NULL) { rc = -1; break; }
+      if (ecs_handle_init(&pool[i]) != 0) { rc = -1; break; }
       *npool = i + 1;
     }
     slot_of[i] = (size_t)-1;
@@ -126,10 +161,10 @@ int ecs_http_batch(CURLM *multi, CURL **pool, size_t *npool, size_t cap, const e
   if (cap == 0) { free(slot_of); return -1; }
   rc = 0;
   for (i = 0; i < cap && next < n; i++) {
-    setup(pool[i], o, &xs[next]);
-    curl_easy_setopt(pool[i], CURLOPT_PRIVATE, (char *)(&slot_of[i]));
+    setup(&pool[i], o, &xs[next]);
+    curl_easy_setopt(pool[i].e, CURLOPT_PRIVATE, (char *)(&slot_of[i]));
     slot_of[i] = next++;
-    curl_multi_add_handle(multi, pool[i]);
+    curl_multi_add_handle(multi, pool[i].e);
   }
   while (done < n) {
     CURLMsg *msg;
@@ -149,7 +184,7 @@ int ecs_http_batch(CURLM *multi, CURL **pool, size_t *npool, size_t cap, const e
       done++;
       slot_of[slot] = (size_t)-1;
       if (next < n) {
-        setup(e, o, &xs[next]);
+        setup(&pool[slot], o, &xs[next]);
         slot_of[slot] = next++;
         curl_multi_add_handle(multi, e);
       }
@@ -163,8 +198,8 @@ int ecs_http_batch(CURLM *multi, CURL **pool, size_t *npool, size_t cap, const e
     /* the multi failed: detach whatever is still attached and mark it */
     for (i = 0; i < cap; i++) {
       if (slot_of[i] != (size_t)-1) {
-        curl_multi_remove_handle(multi, pool[i]);
-        finish(pool[i], &xs[slot_of[i]], CURLE_FAILED_INIT);
+        curl_multi_remove_handle(multi, pool[i].e);
+        finish(pool[i].e, &xs[slot_of[i]], CURLE_FAILED_INIT);
       }
     }
     for (i = next; i < n; i++) xs[i].rc = CURLE_FAILED_INIT;

@@ -42,14 +42,29 @@ void ecs_xfer_free(ecs_xfer *x);
 /* adds "Name: value" (a copy) to the request headers; 0 ok, -1 OOM */
 int ecs_xfer_add_header(ecs_xfer *x, const char *line);
 
-/* Runs one transfer on the given easy handle (kept alive across calls). */
-void ecs_http_perform(CURL *easy, const ecs_http_opts *o, ecs_xfer *x);
+/* An easy handle and what was last set on it: options that do not change
+ * between requests (timeouts, TLS, proxy, user agent, the URL) are set only
+ * when they differ, so a request on a kept-alive handle costs what the bare
+ * libcurl loop costs. */
+typedef struct ecs_handle {
+  CURL *e;
+  ecs_http_opts applied;
+  char *url; /* a copy of the URL last set */
+  int ready; /* applied is valid */
+} ecs_handle;
+
+/* 0 ok, -1 when libcurl cannot make a handle */
+int ecs_handle_init(ecs_handle *h);
+void ecs_handle_free(ecs_handle *h);
+
+/* Runs one transfer on the given handle (kept alive across calls). */
+void ecs_http_perform(ecs_handle *h, const ecs_http_opts *o, ecs_xfer *x);
 
 /* Runs n transfers through a multi handle with at most cap in flight.
- * pool holds up to cap easy handles reused across calls (created lazily,
- * *npool updated). Returns 0, or -1 if the multi interface itself failed
- * (each xfer's rc then says what happened to it). */
-int ecs_http_batch(CURLM *multi, CURL **pool, size_t *npool, size_t cap,
+ * pool holds up to cap handles reused across calls (created lazily, *npool
+ * updated). Returns 0, or -1 if the multi interface itself failed (each
+ * xfer's rc then says what happened to it). */
+int ecs_http_batch(CURLM *multi, ecs_handle *pool, size_t *npool, size_t cap,
                    const ecs_http_opts *o, ecs_xfer *xs, size_t n);
 
 /* The client's error code for a libcurl failure, e.g. "Network.Timeout". */
