@@ -87,12 +87,12 @@ if [ -z "${QUICK:-}" ]; then
     fi
   done
 
-  note "== ASan+UBSan build: core specs"
+  note "== ASan+UBSan build of the core: the whole busted suite"
   if build build-asan 5.4 -DECS_SANITIZE=ON -DECS_TESTS=ON; then
     (cd build-asan && ctest --output-on-failure) >"$LOGS/ctest-asan.log" 2>&1 && count 1 0 ctest-asan || {
       count 0 1 ctest-asan; tail -20 "$LOGS/ctest-asan.log"; }
     BUSTED_ENV="LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1" \
-      busted_run busted-asan lua5.4 build-asan spec/00_core spec/10_client spec/20_http spec/95_hardening
+      busted_run busted-asan lua5.4 build-asan spec
   else
     count 0 1 build-asan; tail -20 "$LOGS/build-build-asan.log"
   fi

@@ -225,7 +225,9 @@ describe("one invocation", function()
       assert.equal("invocation t-nosuchinvocation was not found in cn-hangzhou (waited the 5 s grace)", err.message)
       assert.truthy(c.clock() - t0 >= 5)
       assert.equal(1, slept[1])   -- the first poll comes after poll.min, as right after invoking
-      assert.truthy(#support.requests(emu, "DescribeInvocationResults") >= 5)
+      -- polled again and again over the grace (how many times depends on how
+      -- long each poll takes on a loaded machine, so only "more than once")
+      assert.truthy(#support.requests(emu, "DescribeInvocationResults") >= 2)
       c:close()
     end)
   end)
