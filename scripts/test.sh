@@ -13,7 +13,11 @@ FAILED=0
 FAILED_STEPS=()
 
 mkdir -p "$LOGS"
-rm -f "$LOGS/secret-canaries" # the secrets spec appends the canaries of this run
+# The canaries the secrets check looks for in every log at the end: the
+# secrets spec appends its own; "testsecret" is the secret of the published
+# vectors that almost every other spec signs with, so the whole suite is
+# covered too.
+printf 'testsecret\n' >"$LOGS/secret-canaries"
 # the suite never talks to a real endpoint or the ECS metadata service
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true
 unset ALIBABA_CLOUD_ACCESS_KEY_ID ALIBABA_CLOUD_ACCESS_KEY_SECRET ALIBABA_CLOUD_SECURITY_TOKEN \
@@ -116,7 +120,10 @@ if [ -z "${QUICK:-}" ]; then
 fi
 
 note "== secrets: the canary credentials of the secrets spec in any log of the suite"
-if bash scripts/secrets-check.sh >"$LOGS/secrets-check.log" 2>&1; then count 1 0 secrets-check; else
+if grep -q CANARY "$LOGS/secret-canaries" && bash scripts/secrets-check.sh >"$LOGS/secrets-check.log" 2>&1; then
+  count 1 0 secrets-check
+else
+  grep -q CANARY "$LOGS/secret-canaries" || echo "the secrets spec wrote no canaries (did it run?)" >>"$LOGS/secrets-check.log"
   count 0 1 secrets-check; fi
 cat "$LOGS/secrets-check.log"
 
