@@ -66,7 +66,7 @@ c_failed=$(sed -n 's/.* tests passed, \([0-9]*\) tests failed out of \([0-9]*\).
 if [ -n "$c_total" ]; then count $((c_total - c_failed)) "$c_failed" ctest; else count 0 1 ctest; cat "$LOGS/ctest.log"; fi
 
 note "== luacheck"
-if luacheck --no-color lua spec bin examples >"$LOGS/luacheck.log" 2>&1; then count 1 0 luacheck; else
+if luacheck --no-color lua spec bin examples bench fuzz >"$LOGS/luacheck.log" 2>&1; then count 1 0 luacheck; else
   count 0 1 luacheck; tail -20 "$LOGS/luacheck.log"; fi
 
 note "== static checks of src/ (clang-tidy, cppcheck)"
