@@ -244,6 +244,18 @@ end
 
 local CRON_SHAPE = "second minute hour day-of-month month day-of-week [year] [zone]"
 
+-- A zone the service accepts: an IANA name, UTC, or a GMT offset without a
+-- leading zero in the hour. true, or nil and the reason.
+local function check_zone(zone)
+  local kind, zerr = zoneinfo.classify(zone)
+  if not kind then return nil, zerr end
+  if kind == "gmt" then
+    local ok, gerr = zoneinfo.parse_gmt(zone)
+    if not ok then return nil, gerr end
+  end
+  return true
+end
+
 local function parse_cron(expr)
   local tokens = {}
   for tok in gmatch(expr, "%S+") do tokens[#tokens + 1] = tok end
@@ -265,12 +277,8 @@ local function parse_cron(expr)
   local c, err = M.cron_fields(tokens)
   if not c then return nil, err end
   if zone then
-    local kind, zerr = zoneinfo.classify(zone)
-    if not kind then return nil, zerr end
-    if kind == "gmt" then
-      local ok, gerr = zoneinfo.parse_gmt(zone)
-      if not ok then return nil, gerr end
-    end
+    local ok, zerr = check_zone(zone)
+    if not ok then return nil, zerr end
   end
   return { kind = "cron", fields = c, zone = zone, has_year = c.year ~= nil, text = expr }
 end
@@ -323,12 +331,8 @@ local function parse_at(expr)
   if rest ~= "" then
     zone = match(rest, "^ (%S+)$")
     if not zone then return nil, "at: expected one space and a time zone after the time, got '" .. rest .. "'" end
-    local kind, zerr = zoneinfo.classify(zone)
-    if not kind then return nil, zerr end
-    if kind == "gmt" then
-      local ok, gerr = zoneinfo.parse_gmt(zone)
-      if not ok then return nil, gerr end
-    end
+    local ok, zerr = check_zone(zone)
+    if not ok then return nil, zerr end
   end
   return { kind = "at", wall = zoneinfo.wall_seconds(y, mo, d, h, mi, s), zone = zone, text = expr,
     date = { year = y, month = mo, day = d, hour = h, minute = mi, second = s } }
